@@ -1,0 +1,141 @@
+//! Analysis: text → tokens, the same way for documents and queries.
+//!
+//! Owns the one jieba dictionary of the process (default dictionary plus our shipped
+//! service-catalogue dictionary), the stop words, the synonym groups and the colloquial
+//! phrase map. Everything is loaded once into an [`Analyzer`] held behind an `Arc`; the tantivy
+//! tokenizer ([`JiebaTokenizer`]) only clones that `Arc`, never the dictionary.
+//! It must not know about fields, files or queries' syntax.
+
+mod dict;
+mod jieba;
+pub mod normalize;
+mod whole;
+
+pub use dict::{DictFiles, Synonyms};
+pub use jieba::{JiebaTokenizer, TokenGroup};
+pub use whole::{whole_key, WholeTokenizer};
+
+use jieba_rs::Jieba;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Name under which [`JiebaTokenizer`] is registered in the tantivy index.
+pub const TOKENIZER_NAME: &str = "banshi_jieba";
+/// Name of the whole-value, lower-cased tokenizer used for codes and ids.
+pub const CODE_TOKENIZER_NAME: &str = "banshi_code";
+
+/// Errors of the analysis layer: dictionaries that cannot be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// A dictionary override file could not be read.
+    #[error("cannot read dictionary {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A dictionary file is malformed.
+    #[error("bad dictionary {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The shared, immutable analysis state of a process.
+pub struct Analyzer {
+    jieba: Jieba,
+    stopwords: HashSet<String>,
+    synonyms: Synonyms,
+    colloquial: Synonyms,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("stopwords", &self.stopwords.len())
+            .field("fingerprint", &self.fingerprint)
+            .finish()
+    }
+}
+
+impl Analyzer {
+    /// Load the analyzer from the shipped dictionaries.
+    pub fn load_default() -> Arc<Analyzer> {
+        Arc::new(Self::from_files(&DictFiles::shipped()))
+    }
+
+    /// Load the analyzer, taking each dictionary from `dir` where a file of that name exists
+    /// there (`user.dict`, `synonyms.txt`, `stopwords.txt`, `colloquial.txt`), else the shipped one.
+    pub fn load(dir: Option<&Path>) -> Result<Arc<Analyzer>, AnalysisError> {
+        let files = match dir {
+            Some(d) => DictFiles::with_overrides(d)?,
+            None => DictFiles::shipped(),
+        };
+        Ok(Arc::new(Self::from_files(&files)))
+    }
+
+    fn from_files(files: &DictFiles) -> Analyzer {
+        let mut jieba = Jieba::new();
+        for (word, freq, tag) in dict::user_words(&files.user) {
+            jieba.add_word(&word, freq, tag.as_deref());
+        }
+        let stopwords = files
+            .stopwords
+            .lines()
+            .map(|l| normalize::normalize_text(l.trim()))
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        Analyzer {
+            jieba,
+            stopwords,
+            synonyms: Synonyms::parse_groups(&files.synonyms),
+            colloquial: Synonyms::parse_mapping(&files.colloquial),
+            fingerprint: files.fingerprint(),
+        }
+    }
+
+    /// The segmenter.
+    pub fn jieba(&self) -> &Jieba {
+        &self.jieba
+    }
+
+    /// Is `word` (normalized) a stop word?
+    pub fn is_stopword(&self, word: &str) -> bool {
+        self.stopwords.contains(word)
+    }
+
+    /// Synonym groups for query expansion.
+    pub fn synonyms(&self) -> &Synonyms {
+        &self.synonyms
+    }
+
+    /// Colloquial → official phrase map for query understanding.
+    pub fn colloquial(&self) -> &Synonyms {
+        &self.colloquial
+    }
+
+    /// A hash of every dictionary's content: part of the index version stamp, so a changed
+    /// dictionary triggers re-analysis instead of a silent mismatch.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Segment `text` into position groups (see [`TokenGroup`]).
+    pub fn groups(&self, text: &str) -> Vec<TokenGroup> {
+        jieba::analyze(self, text)
+    }
+
+    /// The base (longest) words of `text`, in order: what a query means.
+    pub fn words(&self, text: &str) -> Vec<String> {
+        self.groups(text)
+            .into_iter()
+            .map(|g| g.base().to_string())
+            .collect()
+    }
+}

@@ -1,0 +1,264 @@
+//! Index: the tantivy index on disk, its version stamp, and the sync of a corpus into it.
+//!
+//! Owns opening/creating the index with our tokenizers registered, detecting a schema or
+//! dictionary change (then rebuilding instead of mixing analyses), and the commit payload that
+//! records which files were skipped and why. Writes go through one [`sync::Syncer`], the only
+//! owner of the `IndexWriter`.
+
+pub mod sync;
+
+use crate::analysis::{
+    Analyzer, JiebaTokenizer, WholeTokenizer, CODE_TOKENIZER_NAME, TOKENIZER_NAME,
+};
+use crate::corpus::{CorpusError, Skip};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tantivy::directory::MmapDirectory;
+use tantivy::{DocAddress, Index};
+
+/// Errors of the index layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// Another process (or writer) holds the index.
+    #[error(
+        "index {0} is locked by another process (is `banshi serve` or `banshi index` running?)"
+    )]
+    Locked(PathBuf),
+    /// The corpus could not be walked.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// File-system trouble with the index folder.
+    #[error("index folder {path}: {source}")]
+    Io {
+        /// The folder or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// tantivy failed (disk full, corrupt files …).
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// What each commit records besides the documents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Payload {
+    /// Schema version that wrote the index.
+    pub schema: u32,
+    /// Analyzer fingerprint that wrote the index.
+    pub analyzer: String,
+    /// Files (and records) skipped at the last sync, with reasons.
+    #[serde(default)]
+    pub skipped: Vec<Skip>,
+    /// Unix time of the commit, in milliseconds.
+    #[serde(default)]
+    pub committed_at_ms: u64,
+}
+
+/// The opened index with its fields and analyzer.
+#[derive(Clone)]
+pub struct BanshiIndex {
+    index: Index,
+    fields: Fields,
+    analyzer: Arc<Analyzer>,
+    dir: PathBuf,
+}
+
+/// Files tantivy writes in an index folder; a rebuild removes exactly these.
+fn is_tantivy_file(name: &str) -> bool {
+    name == "meta.json"
+        || name == ".managed.json"
+        || name.ends_with(".lock")
+        || [
+            ".idx",
+            ".pos",
+            ".term",
+            ".store",
+            ".fast",
+            ".fieldnorm",
+            ".del",
+            ".tmp",
+        ]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
+impl BanshiIndex {
+    /// Open the index in `dir`, creating it (and the folder) if needed. If it was written by
+    /// another schema version or dictionary, it is rebuilt empty: the next sync re-indexes
+    /// everything. Returns whether that happened.
+    pub fn open_or_create(
+        dir: &Path,
+        analyzer: Arc<Analyzer>,
+    ) -> Result<(BanshiIndex, bool), IndexError> {
+        let io = |source| IndexError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut rebuilt = false;
+        if dir.join("meta.json").exists() {
+            let stale = match Self::open_dir(dir, analyzer.clone()) {
+                Ok(idx) => {
+                    let p = idx.payload();
+                    let schema_ok = idx.index.schema() == schema::build();
+                    !(schema_ok
+                        && p.schema == SCHEMA_VERSION
+                        && p.analyzer == analyzer.fingerprint())
+                }
+                Err(IndexError::Tantivy(e)) => {
+                    tracing::warn!(error = %e, "index unreadable, rebuilding");
+                    true
+                }
+                Err(e) => return Err(e),
+            };
+            if !stale {
+                return Ok((Self::open_dir(dir, analyzer)?, false));
+            }
+            tracing::info!(dir = %dir.display(), "schema or dictionary changed: rebuilding the index");
+            for entry in std::fs::read_dir(dir).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_tantivy_file(&name) {
+                    std::fs::remove_file(entry.path()).map_err(io)?;
+                }
+            }
+            rebuilt = true;
+        }
+        let mmap = MmapDirectory::open(dir).map_err(|e| IndexError::Tantivy(e.into()))?;
+        let index = Index::create(mmap, schema::build(), Default::default())?;
+        let idx = Self::wrap(index, dir, analyzer);
+        // Stamp the empty index at once, so that it is recognised as ours on the next open.
+        let mut writer: tantivy::IndexWriter = idx.index.writer_with_num_threads(1, 15_000_000)?;
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(
+            &serde_json::to_string(&idx.fresh_payload(Vec::new())).expect("payload serializes"),
+        );
+        commit.commit()?;
+        drop(writer);
+        Ok((idx, rebuilt))
+    }
+
+    /// Open an existing index (for searching).
+    pub fn open(dir: &Path, analyzer: Arc<Analyzer>) -> Result<BanshiIndex, IndexError> {
+        Self::open_dir(dir, analyzer)
+    }
+
+    fn open_dir(dir: &Path, analyzer: Arc<Analyzer>) -> Result<BanshiIndex, IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        Ok(Self::wrap(index, dir, analyzer))
+    }
+
+    fn wrap(index: Index, dir: &Path, analyzer: Arc<Analyzer>) -> BanshiIndex {
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, JiebaTokenizer::new(analyzer.clone()));
+        index
+            .tokenizers()
+            .register(CODE_TOKENIZER_NAME, WholeTokenizer::default());
+        let fields = Fields::new(&index.schema());
+        BanshiIndex {
+            index,
+            fields,
+            analyzer,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The tantivy index.
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+    /// Field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+    /// The analyzer the index was opened with.
+    pub fn analyzer(&self) -> &Arc<Analyzer> {
+        &self.analyzer
+    }
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A payload for a commit made now by this schema and analyzer.
+    pub fn fresh_payload(&self, skipped: Vec<Skip>) -> Payload {
+        Payload {
+            schema: SCHEMA_VERSION,
+            analyzer: self.analyzer.fingerprint().to_string(),
+            skipped,
+            committed_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+        }
+    }
+
+    /// The payload of the last commit (default if none yet).
+    pub fn payload(&self) -> Payload {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default()
+    }
+
+    /// Bytes of the index files on disk.
+    pub fn size_bytes(&self) -> u64 {
+        std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// path → content hash of every indexed file, read from fast columns.
+    pub fn file_hashes(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> Result<HashMap<String, u64>, IndexError> {
+        let mut out = HashMap::new();
+        let mut buf = String::new();
+        for seg in searcher.segment_readers() {
+            let ff = seg.fast_fields();
+            let (Some(paths), Ok(hashes)) =
+                (ff.str(schema::names::PATH)?, ff.u64(schema::names::HASH))
+            else {
+                continue;
+            };
+            for doc in seg.doc_ids_alive() {
+                let Some(ord) = paths.term_ords(doc).next() else {
+                    continue;
+                };
+                buf.clear();
+                paths
+                    .ord_to_str(ord, &mut buf)
+                    .map_err(|e| IndexError::Tantivy(e.into()))?;
+                if let Some(h) = hashes.first(doc) {
+                    out.insert(buf.clone(), h);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decode the stored document at `addr`.
+    pub fn stored_doc(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Option<crate::corpus::Document> {
+        use tantivy::schema::Value;
+        let d: tantivy::TantivyDocument = searcher.doc(addr).ok()?;
+        let bytes = d.get_first(self.fields.doc)?.as_bytes()?;
+        serde_json::from_slice(bytes).ok()
+    }
+}

@@ -1,0 +1,340 @@
+//! Sync: make the index match a corpus folder, incrementally.
+//!
+//! Each file's content hash is stored with its documents (a fast column), so a sync reads
+//! every file, hashes it, and re-indexes only files whose hash changed; documents of deleted
+//! files are removed. All changes land in one commit, with the skip list as its payload: a
+//! crash before the commit leaves the previous commit intact, and the next sync redoes the work.
+
+use super::{BanshiIndex, IndexError};
+use crate::corpus::{self, CorpusFile, Document, FieldMap, Skip};
+use crate::schema::SCHEMA_VERSION;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+/// Writer heap for all threads together.
+const WRITER_HEAP: usize = 256 * 1024 * 1024;
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    /// Files found under the corpus root.
+    pub files_seen: usize,
+    /// Files new to the index.
+    pub added: usize,
+    /// Files whose content changed.
+    pub updated: usize,
+    /// Files no longer on disk.
+    pub removed: usize,
+    /// Files unchanged since the last sync.
+    pub unchanged: usize,
+    /// Files and records not indexed, with reasons.
+    pub skipped: Vec<Skip>,
+    /// Documents in the index after the sync.
+    pub docs: u64,
+    /// Bytes read from the corpus.
+    pub bytes_read: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Whether a commit was made.
+    pub committed: bool,
+}
+
+impl SyncReport {
+    /// The one-line summary the CLI prints.
+    pub fn summary(&self) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        format!(
+            "{} files seen: {} added, {} updated, {} removed, {} unchanged, {} skipped; {} documents; {:.2} s, {:.1} MB/s",
+            self.files_seen,
+            self.added,
+            self.updated,
+            self.removed,
+            self.unchanged,
+            self.skipped.len(),
+            self.docs,
+            secs,
+            self.bytes_read as f64 / 1_048_576.0 / secs.max(1e-6)
+        )
+    }
+}
+
+/// The one owner of the index writer.
+pub struct Syncer {
+    index: BanshiIndex,
+    writer: IndexWriter,
+    /// Skips by file path (the file's own skip and its records' skips).
+    skipped: BTreeMap<String, Vec<Skip>>,
+}
+
+/// Observer of sync progress (a progress bar on a terminal).
+pub trait Progress {
+    /// Total number of files, once known.
+    fn start(&self, _files: u64) {}
+    /// One more file handled.
+    fn inc(&self) {}
+}
+
+impl Progress for () {}
+
+impl Syncer {
+    /// Take the index writer. Fails with [`IndexError::Locked`] if another process holds it.
+    pub fn open(index: BanshiIndex) -> Result<Syncer, IndexError> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        let writer = match index
+            .tantivy()
+            .writer_with_num_threads(threads, WRITER_HEAP)
+        {
+            Ok(w) => w,
+            Err(tantivy::TantivyError::LockFailure(_, _)) => {
+                return Err(IndexError::Locked(index.dir().to_path_buf()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut skipped: BTreeMap<String, Vec<Skip>> = BTreeMap::new();
+        for s in index.payload().skipped {
+            skipped
+                .entry(file_of(&s.path).to_string())
+                .or_default()
+                .push(s);
+        }
+        Ok(Syncer {
+            index,
+            writer,
+            skipped,
+        })
+    }
+
+    /// The index being written.
+    pub fn index(&self) -> &BanshiIndex {
+        &self.index
+    }
+
+    /// Current skip list.
+    pub fn skipped(&self) -> Vec<Skip> {
+        self.skipped.values().flatten().cloned().collect()
+    }
+
+    /// Sync the whole corpus folder (see the module docs) and commit.
+    pub fn full_sync(
+        &mut self,
+        root: &Path,
+        progress: &dyn Progress,
+    ) -> Result<SyncReport, IndexError> {
+        let t0 = Instant::now();
+        let map = FieldMap::load(root)?;
+        let (files, walk_skips) = corpus::walk(root)?;
+        progress.start(files.len() as u64);
+        let known = self.known_hashes()?;
+        let mut report = SyncReport {
+            files_seen: files.len(),
+            ..Default::default()
+        };
+        let mut previous = std::mem::take(&mut self.skipped);
+        for s in walk_skips {
+            self.skipped.entry(s.path.clone()).or_default().push(s);
+        }
+        let mut seen = std::collections::HashSet::with_capacity(files.len());
+        for f in &files {
+            seen.insert(f.rel.as_str());
+            let unchanged_before = report.unchanged;
+            self.sync_file(f, &map, known.get(&f.rel).copied(), &mut report);
+            if report.unchanged > unchanged_before {
+                // Unchanged file: its record-level skips still stand.
+                if let Some(s) = previous.remove(&f.rel) {
+                    self.skipped.insert(f.rel.clone(), s);
+                }
+            }
+            progress.inc();
+        }
+        for path in known.keys() {
+            if !seen.contains(path.as_str()) {
+                self.writer
+                    .delete_term(Term::from_field_text(self.index.fields().path, path));
+                report.removed += 1;
+            }
+        }
+        self.finish(report, t0)
+    }
+
+    /// Sync just these relative paths (created, changed or deleted files) and commit.
+    pub fn sync_paths(&mut self, root: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
+        let t0 = Instant::now();
+        let map = FieldMap::load(root)?;
+        let known = self.known_hashes()?;
+        let mut report = SyncReport::default();
+        for rel in rels {
+            let abs = root.join(rel);
+            if abs.is_file() {
+                report.files_seen += 1;
+                self.sync_file(
+                    &CorpusFile {
+                        rel: rel.clone(),
+                        abs,
+                    },
+                    &map,
+                    known.get(rel).copied(),
+                    &mut report,
+                );
+            } else {
+                self.skipped.remove(rel);
+                if known.contains_key(rel) {
+                    self.writer
+                        .delete_term(Term::from_field_text(self.index.fields().path, rel));
+                    report.removed += 1;
+                }
+            }
+        }
+        self.finish(report, t0)
+    }
+
+    /// Remove every document under the relative folder `prefix` (a deleted or moved folder).
+    pub fn known_under(&self, prefix: &str) -> Result<Vec<String>, IndexError> {
+        let p = format!("{}/", prefix.trim_end_matches('/'));
+        Ok(self
+            .known_hashes()?
+            .into_keys()
+            .filter(|k| k.starts_with(&p))
+            .collect())
+    }
+
+    fn known_hashes(&self) -> Result<HashMap<String, u64>, IndexError> {
+        let reader = self.index.tantivy().reader()?;
+        self.index.file_hashes(&reader.searcher())
+    }
+
+    fn sync_file(
+        &mut self,
+        f: &CorpusFile,
+        map: &FieldMap,
+        known: Option<u64>,
+        report: &mut SyncReport,
+    ) {
+        let bytes = match corpus::read_limited(&f.abs) {
+            Ok(b) => b,
+            Err(reason) => return self.skip_file(f, reason),
+        };
+        report.bytes_read += bytes.len() as u64;
+        let hash = content_hash(&bytes);
+        if known == Some(hash) {
+            report.unchanged += 1;
+            // A file whose records were skipped keeps those skips; one that loaded cleanly has none.
+            return;
+        }
+        match corpus::load_bytes(&f.rel, &bytes, map) {
+            Ok(loaded) => {
+                self.skipped.remove(&f.rel);
+                if !loaded.skips.is_empty() {
+                    self.skipped.insert(f.rel.clone(), loaded.skips);
+                }
+                let path_term = Term::from_field_text(self.index.fields().path, &f.rel);
+                self.writer.delete_term(path_term);
+                for d in &loaded.docs {
+                    if let Err(e) = self.writer.add_document(self.to_tantivy(d, hash)) {
+                        tracing::error!(path = %f.rel, error = %e, "add_document failed");
+                    }
+                }
+                if known.is_some() {
+                    report.updated += 1;
+                } else {
+                    report.added += 1;
+                }
+            }
+            // The previous version, if any, stays searchable until the file is fixed.
+            Err(reason) => self.skip_file(f, reason),
+        }
+    }
+
+    fn skip_file(&mut self, f: &CorpusFile, reason: String) {
+        tracing::debug!(path = %f.rel, %reason, "skipped");
+        self.skipped.insert(
+            f.rel.clone(),
+            vec![Skip {
+                path: f.rel.clone(),
+                reason,
+            }],
+        );
+    }
+
+    fn finish(&mut self, mut report: SyncReport, t0: Instant) -> Result<SyncReport, IndexError> {
+        let payload = self.index.fresh_payload(self.skipped());
+        let changed = report.added + report.updated + report.removed > 0;
+        let prev = self.index.payload();
+        if changed || prev.skipped != payload.skipped || prev.schema != SCHEMA_VERSION {
+            let mut commit = self.writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
+            commit.commit()?;
+            report.committed = true;
+        }
+        report.skipped = payload.skipped;
+        let reader = self.index.tantivy().reader()?;
+        report.docs = reader.searcher().num_docs();
+        report.elapsed = t0.elapsed();
+        Ok(report)
+    }
+
+    /// Wait for background merges (before the process exits).
+    pub fn close(self) -> Result<(), IndexError> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    fn to_tantivy(&self, d: &Document, hash: u64) -> TantivyDocument {
+        let f = self.index.fields();
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, &d.id);
+        doc.add_text(f.path, &d.path);
+        doc.add_u64(f.hash, hash);
+        doc.add_text(f.kind, d.kind.as_str());
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.title_exact, &d.title);
+        if let Some(c) = &d.code {
+            doc.add_text(f.code, c);
+        }
+        doc.add_text(f.body, &d.body);
+        for m in &d.materials {
+            doc.add_text(f.materials, m);
+        }
+        for l in &d.legal_basis {
+            doc.add_text(f.legal_basis, l);
+        }
+        for t in &d.tags {
+            doc.add_text(f.tags, t);
+        }
+        if let Some(v) = &d.department {
+            doc.add_text(f.department, v);
+        }
+        if let Some(v) = &d.region {
+            doc.add_text(f.region, v);
+        }
+        for a in &d.audience {
+            doc.add_text(f.audience, a);
+        }
+        if let Some(t) = d.time_limit_days {
+            doc.add_u64(f.time_limit, t as u64);
+        }
+        if let Some(u) = &d.updated {
+            doc.add_text(f.updated, u);
+        }
+        doc.add_bytes(f.doc, &serde_json::to_vec(d).expect("document serializes"));
+        doc
+    }
+}
+
+/// The file part of a skip path (`a.jsonl:3` → `a.jsonl`).
+fn file_of(path: &str) -> &str {
+    match path.rsplit_once(':') {
+        Some((f, line)) if line.chars().all(|c| c.is_ascii_digit()) => f,
+        _ => path,
+    }
+}
+
+/// Content hash stored per file.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let h = blake3::hash(bytes);
+    u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
+}

@@ -1,0 +1,152 @@
+//! The `banshi` binary: parse arguments, start logging, dispatch. All logic is in the library.
+
+mod cli;
+
+use anyhow::Context;
+use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
+use clap::Parser;
+use cli::{Cli, Command, IndexArgs};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BANSHI_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn analyzer(args: &IndexArgs) -> anyhow::Result<std::sync::Arc<Analyzer>> {
+    let dir = config::dict_dir(args.dict.as_deref(), &args.index);
+    Ok(Analyzer::load(dir.as_deref())?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Index { corpus, index } => {
+            let (idx, rebuilt) = BanshiIndex::open_or_create(&index.index, analyzer(&index)?)?;
+            if rebuilt {
+                eprintln!(
+                    "schema or dictionary changed: rebuilding {}",
+                    index.index.display()
+                );
+            }
+            let mut syncer = Syncer::open(idx)?;
+            let bar = Bar::new();
+            let report = syncer.full_sync(&corpus, &bar)?;
+            bar.0.finish_and_clear();
+            syncer.close()?;
+            for s in &report.skipped {
+                eprintln!("skipped {}: {}", s.path, s.reason);
+            }
+            println!("{}", report.summary());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search {
+            query,
+            index,
+            limit,
+            offset,
+            kind,
+            department,
+            json,
+        } => {
+            if !index.index.join("meta.json").exists() {
+                anyhow::bail!(
+                    "no index at {}; run `banshi index` first",
+                    index.index.display()
+                );
+            }
+            let idx = BanshiIndex::open(&index.index, analyzer(&index)?)?;
+            let searcher = Searcher::new(idx)?;
+            let req = SearchRequest {
+                q: query,
+                kind,
+                department,
+                limit: Some(limit),
+                offset: Some(offset),
+                ..Default::default()
+            };
+            let resp = searcher.search(&req).context("search failed")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&resp)?);
+            } else {
+                print_hits(&resp, std::io::stdout().is_terminal());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A progress bar on a terminal; hidden otherwise.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+                .expect("valid template"),
+        );
+        Bar(bar)
+    }
+}
+
+impl banshi::index::sync::Progress for Bar {
+    fn start(&self, files: u64) {
+        self.0.set_length(files);
+    }
+    fn inc(&self) {
+        self.0.inc(1);
+    }
+}
+
+/// `<em>` → colour on a terminal, brackets otherwise; HTML entities undone.
+fn terminal_text(html: &str, colour: bool) -> String {
+    let (on, off) = if colour {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    html.replace("<em>", on)
+        .replace("</em>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn print_hits(resp: &banshi::SearchResponse, colour: bool) {
+    println!("{} results ({} µs)", resp.total, resp.took_us);
+    for (i, h) in resp.hits.iter().enumerate() {
+        let mut meta = vec![h.kind.as_str().to_string(), h.path.clone()];
+        meta.extend(h.code.clone());
+        meta.extend(h.department.clone());
+        if let Some(d) = h.time_limit_days {
+            meta.push(format!("{d} 个工作日"));
+        }
+        println!(
+            "\n{:>2}. {}  ({:.2})",
+            resp.offset + i + 1,
+            terminal_text(&h.title_highlighted, colour),
+            h.score
+        );
+        println!("    {}", meta.join(" · "));
+        println!("    {}", terminal_text(&h.snippet, colour));
+    }
+}

@@ -1,0 +1,111 @@
+//! Facet counts: value → number of matching documents, read from a string fast column.
+
+use std::collections::{BTreeMap, HashMap};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// Counts the values of one string fast field over the matching documents.
+pub struct StrCounts {
+    field: &'static str,
+}
+
+impl StrCounts {
+    /// Count `field`'s values.
+    pub fn new(field: &'static str) -> Self {
+        StrCounts { field }
+    }
+}
+
+/// Per-segment counter: one slot per term ordinal, resolved to strings at harvest.
+pub struct StrCountsSegment {
+    column: Option<StrColumn>,
+    counts: Vec<u64>,
+}
+
+impl Collector for StrCounts {
+    type Fruit = BTreeMap<String, u64>;
+    type Child = StrCountsSegment;
+
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<StrCountsSegment> {
+        let column = segment.fast_fields().str(self.field)?;
+        let n = column.as_ref().map(|c| c.num_terms()).unwrap_or(0);
+        Ok(StrCountsSegment {
+            column,
+            counts: vec![0; n],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<BTreeMap<String, u64>>,
+    ) -> tantivy::Result<BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        for f in fruits {
+            for (k, v) in f {
+                *out.entry(k).or_insert(0) += v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for StrCountsSegment {
+    type Fruit = BTreeMap<String, u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(c) = &self.column {
+            // A multi-valued field (audience) may repeat a value: count each document once.
+            let mut last = None;
+            for ord in c.term_ords(doc) {
+                if last != Some(ord) {
+                    self.counts[ord as usize] += 1;
+                }
+                last = Some(ord);
+            }
+        }
+    }
+
+    fn harvest(self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        let Some(c) = self.column else { return out };
+        let mut buf = String::new();
+        for (ord, &n) in self.counts.iter().enumerate() {
+            if n > 0 {
+                buf.clear();
+                if c.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
+                    out.insert(buf.clone(), n);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Every distinct value of a string fast field across the index (to resolve partial filter
+/// values such as `department:公安`).
+pub fn all_values(searcher: &tantivy::Searcher, field: &str) -> Vec<String> {
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut buf = String::new();
+    for seg in searcher.segment_readers() {
+        if let Ok(Some(c)) = seg.fast_fields().str(field) {
+            for ord in 0..c.num_terms() as u64 {
+                buf.clear();
+                if c.ord_to_str(ord, &mut buf).unwrap_or(false) {
+                    seen.insert(buf.clone(), ());
+                }
+            }
+        }
+    }
+    let mut v: Vec<String> = seen.into_keys().collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,730 @@
+//! Search: a request → ranked, highlighted hits with facet counts.
+//!
+//! Owns query understanding (syntax, segmentation, synonyms, colloquial phrases), the tiered
+//! ranking (exact code/title/id first, then documents matching every word, then partial
+//! matches, so a page is never empty when some words match), filters, facets, snippets and
+//! stored-document lookup. Used by the CLI and the HTTP server alike; it must not know HTTP.
+
+pub mod facet;
+pub mod query;
+pub mod snippet;
+
+use crate::analysis::{whole_key, Analyzer};
+use crate::corpus::{Document, Kind};
+use crate::index::BanshiIndex;
+use crate::schema::names;
+use query::{FieldName, ParsedQuery};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+use std::time::Instant;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, Term};
+
+/// Longest accepted query, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Largest page.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest offset.
+pub const MAX_OFFSET: usize = 10_000;
+/// At most this many words of a query are searched (complexity bound).
+const MAX_GROUPS: usize = 24;
+
+/// Errors of the search layer: the user's request, or the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The request is invalid (the caller's fault: a 4xx).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The engine failed (our fault: a 5xx).
+    #[error("search failed: {0}")]
+    Engine(#[from] tantivy::TantivyError),
+}
+
+/// A search request, as the API and the CLI take it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SearchRequest {
+    /// The query as typed.
+    pub q: String,
+    /// Kinds to keep (any of).
+    #[serde(default)]
+    pub kind: Vec<String>,
+    /// Departments to keep (any of).
+    #[serde(default)]
+    pub department: Vec<String>,
+    /// Regions to keep (any of).
+    #[serde(default)]
+    pub region: Vec<String>,
+    /// Audiences to keep (any of).
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// Keep items whose 承诺时限 is at most this many working days.
+    #[serde(default)]
+    pub max_days: Option<u64>,
+    /// Page size (default 10).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Highlight snippets and titles (default true).
+    #[serde(default)]
+    pub highlight: Option<bool>,
+}
+
+impl SearchRequest {
+    /// A plain query with defaults.
+    pub fn new(q: &str) -> Self {
+        SearchRequest {
+            q: q.to_string(),
+            ..Default::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(usize, usize), SearchError> {
+        let n = self.q.chars().count();
+        if self.q.trim().is_empty() {
+            return Err(SearchError::BadRequest("q must not be empty".into()));
+        }
+        if n > MAX_QUERY_CHARS {
+            return Err(SearchError::BadRequest(format!(
+                "q is {n} characters; at most {MAX_QUERY_CHARS} are allowed"
+            )));
+        }
+        let limit = self.limit.unwrap_or(10);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset > MAX_OFFSET {
+            return Err(SearchError::BadRequest(format!(
+                "offset must be at most {MAX_OFFSET}"
+            )));
+        }
+        for k in &self.kind {
+            if Kind::parse(k).is_none() {
+                return Err(SearchError::BadRequest(format!(
+                    "unknown kind {k:?}; expected one of law, guide, material, timeline, notice"
+                )));
+            }
+        }
+        Ok((limit, offset))
+    }
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hit {
+    /// Document id.
+    pub id: String,
+    /// Path relative to the corpus.
+    pub path: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Title.
+    pub title: String,
+    /// Title with `<em>` around matched words, HTML-escaped.
+    pub title_highlighted: String,
+    /// 实施主体.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// 行政区划.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// 事项编码.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// 承诺时限.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_limit_days: Option<u32>,
+    /// Version date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// Relevance score within its tier.
+    pub score: f32,
+    /// Highlighted snippet (~120 characters).
+    pub snippet: String,
+}
+
+/// Facet counts over the whole result set, each under the other filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Facets {
+    /// kind → count.
+    pub kind: BTreeMap<String, u64>,
+    /// department → count.
+    pub department: BTreeMap<String, u64>,
+    /// region → count.
+    pub region: BTreeMap<String, u64>,
+    /// audience → count.
+    pub audience: BTreeMap<String, u64>,
+}
+
+/// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// The query as given.
+    pub query: String,
+    /// Number of matching documents.
+    pub total: u64,
+    /// Time spent in the engine, microseconds.
+    pub took_us: u64,
+    /// Offset of the first hit.
+    pub offset: usize,
+    /// Page size.
+    pub limit: usize,
+    /// The page of hits.
+    pub hits: Vec<Hit>,
+    /// Facet counts.
+    pub facets: Facets,
+}
+
+/// Searches one index; cheap to share (`Arc`) across threads.
+pub struct Searcher {
+    index: BanshiIndex,
+    reader: IndexReader,
+}
+
+/// The query for one request, split into tiers.
+struct Plan {
+    /// Exact code/id/title matches, then all-words, then any-word.
+    tiers: Vec<Box<dyn Query>>,
+    /// The union of the tiers (for totals and facets), before filters.
+    matches: Box<dyn Query>,
+    /// Restrictions every hit must satisfy except facet filters.
+    common: Vec<(Occur, Box<dyn Query>)>,
+    /// Words to highlight.
+    highlight: HashSet<String>,
+}
+
+const TEXT_FIELDS: [(&str, f32); 5] = [
+    (names::TITLE, 4.0),
+    (names::TAGS, 1.5),
+    (names::MATERIALS, 1.2),
+    (names::LEGAL_BASIS, 1.0),
+    (names::BODY, 1.0),
+];
+
+impl Searcher {
+    /// A searcher that picks up every commit of `index` shortly after it lands.
+    pub fn new(index: BanshiIndex) -> Result<Searcher, SearchError> {
+        let reader = index
+            .tantivy()
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Searcher { index, reader })
+    }
+
+    /// The index searched.
+    pub fn index(&self) -> &BanshiIndex {
+        &self.index
+    }
+
+    /// Make the latest commit visible now (tests, after a sync in-process).
+    pub fn reload(&self) -> Result<(), SearchError> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Number of documents visible.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The current tantivy searcher.
+    pub fn tantivy_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    fn analyzer(&self) -> &Analyzer {
+        self.index.analyzer()
+    }
+
+    fn field(&self, name: &str) -> Field {
+        self.index
+            .tantivy()
+            .schema()
+            .get_field(name)
+            .expect("schema field")
+    }
+
+    /// Run a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let t0 = Instant::now();
+        let (limit, offset) = req.validate()?;
+        let searcher = self.reader.searcher();
+        let parsed = ParsedQuery::parse(&req.q);
+        let plan = self.plan(&searcher, &parsed);
+        let filters = self.filters(req);
+
+        let with = |base: &dyn Query, skip: Option<&str>| -> Box<dyn Query> {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, base.box_clone())];
+            clauses.extend(plan.common.iter().map(|(o, q)| (*o, q.box_clone())));
+            for (name, q) in &filters {
+                if Some(*name) != skip {
+                    clauses.push((Occur::Must, q.box_clone()));
+                }
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+
+        // Hits: walk the tiers, taking the page's share from each.
+        let mut hits_addr: Vec<(f32, DocAddress)> = Vec::new();
+        let mut total = 0u64;
+        let mut previous: Vec<Box<dyn Query>> = Vec::new();
+        for tier in &plan.tiers {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, tier.box_clone())];
+            for p in &previous {
+                clauses.push((Occur::MustNot, p.box_clone()));
+            }
+            let q = with(&BooleanQuery::new(clauses), None);
+            let need = (offset + limit).saturating_sub(total as usize);
+            let skip = offset.saturating_sub(total as usize);
+            let count = if need > 0 && hits_addr.len() < limit {
+                let take = limit - hits_addr.len();
+                let (top, count) = searcher.search(
+                    &*q,
+                    &(
+                        TopDocs::with_limit(take).and_offset(skip).order_by_score(),
+                        Count,
+                    ),
+                )?;
+                hits_addr.extend(top);
+                count
+            } else {
+                searcher.search(&*q, &Count)?
+            };
+            total += count as u64;
+            previous.push(tier.box_clone());
+        }
+
+        // Facets: the whole result set under the other filters.
+        let mut facets = Facets::default();
+        for (name, slot) in [
+            (names::KIND, &mut facets.kind),
+            (names::DEPARTMENT, &mut facets.department),
+            (names::REGION, &mut facets.region),
+            (names::AUDIENCE, &mut facets.audience),
+        ] {
+            *slot = searcher.search(
+                &*with(&*plan.matches, Some(name)),
+                &facet::StrCounts::new(name),
+            )?;
+        }
+
+        let highlight = req.highlight.unwrap_or(true);
+        let empty = HashSet::new();
+        let terms = if highlight { &plan.highlight } else { &empty };
+        let mut hits = Vec::with_capacity(hits_addr.len());
+        for (score, addr) in hits_addr {
+            let Some(d) = self.index.stored_doc(&searcher, addr) else {
+                continue;
+            };
+            hits.push(self.hit(d, score, terms, highlight));
+        }
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            total,
+            took_us: t0.elapsed().as_micros() as u64,
+            offset,
+            limit,
+            hits,
+            facets,
+        })
+    }
+
+    fn hit(&self, d: Document, score: f32, terms: &HashSet<String>, highlight: bool) -> Hit {
+        let a = self.analyzer();
+        let body_source = if d.body.trim().is_empty() {
+            d.materials.join("；")
+        } else {
+            d.body.clone()
+        };
+        let (title_highlighted, snip) = if highlight {
+            (
+                snippet::highlight(a, &d.title, terms),
+                snippet::snippet(a, &body_source, terms, snippet::SNIPPET_CHARS),
+            )
+        } else {
+            let mut t = String::new();
+            snippet::escape_into(&mut t, &d.title);
+            (
+                t,
+                snippet::snippet(a, &body_source, terms, snippet::SNIPPET_CHARS),
+            )
+        };
+        Hit {
+            id: d.id,
+            path: d.path,
+            kind: d.kind,
+            title: d.title,
+            title_highlighted,
+            department: d.department,
+            region: d.region,
+            code: d.code,
+            time_limit_days: d.time_limit_days,
+            updated: d.updated,
+            score,
+            snippet: snip,
+        }
+    }
+
+    /// Filters by facet field name (so facets can leave their own out).
+    fn filters(&self, req: &SearchRequest) -> Vec<(&'static str, Box<dyn Query>)> {
+        let mut out: Vec<(&'static str, Box<dyn Query>)> = Vec::new();
+        let kinds: Vec<String> = req
+            .kind
+            .iter()
+            .filter_map(|k| Kind::parse(k))
+            .map(|k| k.as_str().to_string())
+            .collect();
+        for (name, values) in [
+            (names::KIND, &kinds),
+            (names::DEPARTMENT, &req.department),
+            (names::REGION, &req.region),
+            (names::AUDIENCE, &req.audience),
+        ] {
+            let values: Vec<&String> = values.iter().filter(|v| !v.trim().is_empty()).collect();
+            if values.is_empty() {
+                continue;
+            }
+            let f = self.field(name);
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .into_iter()
+                .map(|v| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f, v.trim()),
+                            IndexRecordOption::Basic,
+                        )) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            out.push((name, Box::new(BooleanQuery::new(any))));
+        }
+        if let Some(max) = req.max_days {
+            let f = self.field(names::TIME_LIMIT);
+            out.push((
+                names::TIME_LIMIT,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f, 0)),
+                    Bound::Included(Term::from_field_u64(f, max)),
+                )),
+            ));
+        }
+        out
+    }
+
+    /// A word matched in any text field, weighted by field.
+    fn word_query(&self, word: &str, weight: f32) -> Box<dyn Query> {
+        let clauses = TEXT_FIELDS
+            .iter()
+            .map(|(name, w)| {
+                let t = TermQuery::new(
+                    Term::from_field_text(self.field(name), word),
+                    IndexRecordOption::WithFreqs,
+                );
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(t), w * weight)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn known(&self, searcher: &tantivy::Searcher, word: &str) -> bool {
+        [names::TITLE, names::BODY].iter().any(|n| {
+            searcher
+                .doc_freq(&Term::from_field_text(self.field(n), word))
+                .unwrap_or(0)
+                > 0
+        })
+    }
+
+    /// A phrase over title and body; a one-word phrase is a word query.
+    fn phrase_query(&self, words: &[(usize, String)], slop: u32, weight: f32) -> Box<dyn Query> {
+        if words.len() < 2 {
+            return match words.first() {
+                Some((_, w)) => self.word_query(w, weight),
+                None => Box::new(BooleanQuery::new(vec![])),
+            };
+        }
+        let clauses = [
+            (names::TITLE, 2.0),
+            (names::BODY, 1.0),
+            (names::MATERIALS, 1.0),
+        ]
+        .iter()
+        .map(|(n, w)| {
+            let f = self.field(n);
+            let terms = words
+                .iter()
+                .map(|(p, t)| (*p, Term::from_field_text(f, t)))
+                .collect();
+            let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(pq), w * weight)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn plan(&self, searcher: &tantivy::Searcher, parsed: &ParsedQuery) -> Plan {
+        let a = self.analyzer();
+        let mut highlight = HashSet::new();
+        let mut common: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+        for p in &parsed.phrases {
+            let words: Vec<(usize, String)> = a
+                .groups(p)
+                .into_iter()
+                .map(|g| (g.position, g.base().to_string()))
+                .collect();
+            highlight.extend(words.iter().map(|w| w.1.clone()));
+            if !words.is_empty() {
+                common.push((Occur::Must, self.phrase_query(&words, 0, 1.0)));
+            }
+        }
+        for e in &parsed.excludes {
+            let words: Vec<(usize, String)> = a
+                .groups(e)
+                .into_iter()
+                .map(|g| (g.position, g.base().to_string()))
+                .collect();
+            if !words.is_empty() {
+                common.push((Occur::MustNot, self.phrase_query(&words, 0, 1.0)));
+            }
+        }
+        for (field, value) in &parsed.fields {
+            if let Some(q) = self.field_query(searcher, *field, value, &mut highlight) {
+                common.push((Occur::Must, q));
+            }
+        }
+
+        let text = parsed.text.trim();
+        let groups: Vec<_> = a.groups(text).into_iter().take(MAX_GROUPS).collect();
+        // Colloquial phrases (丢了 → 补领, 补办) add the official words as alternatives.
+        let norm = crate::analysis::normalize::normalize_text(text);
+        let mut expansions: Vec<String> = Vec::new();
+        // word of a colloquial phrase → the official words that satisfy it.
+        let mut colloquial_words: std::collections::HashMap<String, Vec<String>> =
+            Default::default();
+        for key in a.colloquial().keys() {
+            if norm.contains(key) {
+                let official = a.colloquial().of(key);
+                expansions.extend(official.iter().cloned());
+                for w in a.words(key) {
+                    colloquial_words
+                        .entry(w)
+                        .or_default()
+                        .extend(official.iter().cloned());
+                }
+            }
+        }
+        let mut group_queries: Vec<Box<dyn Query>> = Vec::new();
+        let mut seq: Vec<(usize, String)> = Vec::new();
+        for g in &groups {
+            let base = g.base().to_string();
+            highlight.insert(base.clone());
+            let mut alts: Vec<Box<dyn Query>> = vec![self.word_query(&base, 1.0)];
+            for s in a.synonyms().of(&base) {
+                highlight.insert(s.clone());
+                alts.push(self.word_query(s, 0.8));
+            }
+            if !self.known(searcher, &base) {
+                // A word the index has never seen (an unknown compound): its parts stand in.
+                for p in g.parts() {
+                    highlight.insert(p.to_string());
+                    alts.push(self.word_query(p, 0.5));
+                }
+            }
+            for e in colloquial_words.get(&base).into_iter().flatten() {
+                alts.push(self.word_query(e, 0.9));
+            }
+            let q: Box<dyn Query> = if alts.len() == 1 {
+                alts.pop().expect("one")
+            } else {
+                Box::new(BooleanQuery::new(
+                    alts.into_iter().map(|q| (Occur::Should, q)).collect(),
+                ))
+            };
+            group_queries.push(q);
+            seq.push((g.position, base));
+        }
+        for e in &expansions {
+            highlight.insert(e.clone());
+            for s in a.synonyms().of(e) {
+                highlight.insert(s.clone());
+            }
+        }
+
+        let mut tiers: Vec<Box<dyn Query>> = Vec::new();
+        let mut union: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !text.is_empty() {
+            let key = whole_key(text);
+            let exact: Vec<(Occur, Box<dyn Query>)> = vec![
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.field(names::CODE), &key),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.field(names::ID), text),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.field(names::TITLE_EXACT), &key),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ];
+            let exact: Box<dyn Query> = Box::new(BooleanQuery::new(exact));
+            tiers.push(exact.box_clone());
+            union.push((Occur::Should, exact));
+        }
+        if !group_queries.is_empty() {
+            // Ranking signals shared by the all-words and any-word tiers.
+            let mut boosts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            if seq.len() >= 2 {
+                boosts.push((Occur::Should, self.phrase_query(&seq, 2, 1.5)));
+            }
+            for e in &expansions {
+                boosts.push((Occur::Should, self.word_query(e, 0.6)));
+            }
+            let mut all_tier: Vec<(Occur, Box<dyn Query>)> = group_queries
+                .iter()
+                .map(|q| (Occur::Must, q.box_clone()))
+                .collect();
+            all_tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
+            tiers.push(Box::new(BooleanQuery::new(all_tier)));
+            if group_queries.len() > 1 || !expansions.is_empty() {
+                let mut any: Vec<(Occur, Box<dyn Query>)> = group_queries
+                    .iter()
+                    .map(|q| (Occur::Should, q.box_clone()))
+                    .collect();
+                any.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
+                tiers.push(Box::new(BooleanQuery::new(any)));
+            }
+            for q in &group_queries {
+                union.push((Occur::Should, q.box_clone()));
+            }
+            for e in &expansions {
+                union.push((Occur::Should, self.word_query(e, 1.0)));
+            }
+        }
+        let matches: Box<dyn Query> = if union.is_empty() {
+            if common.iter().any(|(o, _)| *o == Occur::Must) {
+                tiers.push(Box::new(AllQuery));
+                Box::new(AllQuery)
+            } else {
+                Box::new(BooleanQuery::new(vec![]))
+            }
+        } else {
+            Box::new(BooleanQuery::new(union))
+        };
+        Plan {
+            tiers,
+            matches,
+            common,
+            highlight,
+        }
+    }
+
+    fn field_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        field: FieldName,
+        value: &str,
+        highlight: &mut HashSet<String>,
+    ) -> Option<Box<dyn Query>> {
+        let a = self.analyzer();
+        let exact_values = |name: &str| -> Box<dyn Query> {
+            let f = self.field(name);
+            let all = facet::all_values(searcher, name);
+            let mut picked: Vec<&String> = all.iter().filter(|v| *v == value).collect();
+            if picked.is_empty() {
+                picked = all.iter().filter(|v| v.contains(value)).collect();
+            }
+            let clauses = picked
+                .into_iter()
+                .map(|v| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f, v),
+                            IndexRecordOption::Basic,
+                        )) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            Box::new(BooleanQuery::new(clauses))
+        };
+        Some(match field {
+            FieldName::Title => {
+                let f = self.field(names::TITLE);
+                let words = a.words(value);
+                if words.is_empty() {
+                    return None;
+                }
+                highlight.extend(words.iter().cloned());
+                Box::new(BooleanQuery::new(
+                    words
+                        .iter()
+                        .map(|w| {
+                            (
+                                Occur::Must,
+                                Box::new(TermQuery::new(
+                                    Term::from_field_text(f, w),
+                                    IndexRecordOption::WithFreqs,
+                                )) as Box<dyn Query>,
+                            )
+                        })
+                        .collect(),
+                ))
+            }
+            FieldName::Code => Box::new(TermQuery::new(
+                Term::from_field_text(self.field(names::CODE), &whole_key(value)),
+                IndexRecordOption::Basic,
+            )),
+            FieldName::Kind => {
+                let k = Kind::parse(value)?;
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.field(names::KIND), k.as_str()),
+                    IndexRecordOption::Basic,
+                ))
+            }
+            FieldName::Department => exact_values(names::DEPARTMENT),
+            FieldName::Region => exact_values(names::REGION),
+            FieldName::Audience => exact_values(names::AUDIENCE),
+        })
+    }
+
+    /// The stored document with this id, looked up as a term (never as a path).
+    pub fn doc(&self, id: &str) -> Result<Option<Document>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.field(names::ID), id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        Ok(top
+            .first()
+            .and_then(|(_, addr)| self.index.stored_doc(&searcher, *addr)))
+    }
+}

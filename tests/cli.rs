@@ -1,0 +1,108 @@
+//! The CLI end to end on the built-in corpus: `banshi index`, then `banshi search`.
+
+mod common;
+
+use common::{builtin_corpus, run, stderr, stdout, tempdir};
+
+#[test]
+fn index_then_search_shows_highlighted_hits() {
+    let index = tempdir();
+    let idx = index.path().to_str().unwrap();
+    let corpus = builtin_corpus();
+    let out = run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index",
+        idx,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("files seen") && summary.contains("documents"),
+        "{summary}"
+    );
+    // _index.md is front matter only: skipped with its reason.
+    assert!(
+        stderr(&out).contains("guides/_index.md: no content"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["search", "营业执照", "--index", idx]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[营业执照]"), "no highlight in:\n{text}");
+    assert!(text.contains("results"), "{text}");
+
+    // A second run is incremental: nothing to re-index.
+    let out = run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index",
+        idx,
+    ]);
+    assert!(
+        stdout(&out).contains(" 0 added, 0 updated, 0 removed"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn search_json_is_the_api_shape() {
+    let index = tempdir();
+    let idx = index.path().to_str().unwrap();
+    let corpus = builtin_corpus();
+    assert!(run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index",
+        idx
+    ])
+    .status
+    .success());
+    let out = run(&[
+        "search",
+        "身份证",
+        "--index",
+        idx,
+        "--json",
+        "--limit",
+        "3",
+        "--kind",
+        "guide",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert!(v["total"].as_u64().unwrap() >= 2, "{v}");
+    assert!(v["took_us"].is_u64());
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3);
+    for h in hits {
+        for key in ["id", "path", "kind", "title", "score", "snippet"] {
+            assert!(!h[key].is_null(), "{key} missing in {h}");
+        }
+        assert_eq!(h["kind"], "guide");
+        assert!(!h["path"].as_str().unwrap().contains('\\'));
+    }
+}
+
+#[test]
+fn search_without_an_index_says_what_to_do() {
+    let index = tempdir();
+    let out = run(&[
+        "search",
+        "x",
+        "--index",
+        index.path().join("none").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("run `banshi index` first"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,216 @@
+//! Incremental sync through the library, over real files in a temp folder.
+
+mod common;
+
+use banshi::{Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
+use common::{tempdir, write};
+use std::path::Path;
+
+fn ids(searcher: &Searcher, q: &str) -> Vec<String> {
+    searcher.reload().unwrap();
+    let mut r = SearchRequest::new(q);
+    r.limit = Some(100);
+    let mut v: Vec<String> = searcher
+        .search(&r)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    v.sort();
+    v
+}
+
+fn open(index: &Path) -> (Syncer, Searcher) {
+    let (idx, _) = BanshiIndex::open_or_create(index, Analyzer::load_default()).unwrap();
+    (
+        Syncer::open(idx.clone()).unwrap(),
+        Searcher::new(idx).unwrap(),
+    )
+}
+
+#[test]
+fn add_modify_delete_touch_exactly_the_right_documents() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/结婚.md",
+        "---\ntitle: 结婚登记\ncode: YC1\n---\n婚姻登记处办理结婚登记。",
+    );
+    write(c, "guides/items.jsonl", "{\"事项名称\":\"离婚登记\",\"事项编码\":\"YC2\"}\n{\"事项名称\":\"补领结婚证\",\"事项编码\":\"YC3\"}\n");
+    let (mut syncer, searcher) = open(index.path());
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!(
+        (r.added, r.updated, r.removed, r.docs),
+        (2, 0, 0, 3),
+        "{r:?}"
+    );
+    assert_eq!(ids(&searcher, "登记"), ["YC1", "YC2"]);
+
+    // Unchanged files are not re-indexed and nothing is committed.
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!(
+        (r.added, r.updated, r.unchanged, r.committed),
+        (0, 0, 2, false),
+        "{r:?}"
+    );
+
+    // Modify one record file: its documents are replaced, the other file's stay.
+    write(
+        c,
+        "guides/items.jsonl",
+        "{\"事项名称\":\"离婚登记\",\"事项编码\":\"YC2\"}\n",
+    );
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.updated, r.docs), (1, 2), "{r:?}");
+    assert_eq!(ids(&searcher, "补领"), Vec::<String>::new());
+
+    // Add and delete.
+    write(
+        c,
+        "laws/条例.md",
+        "# 云川市婚姻登记条例\n第一条 为了规范婚姻登记。\n第二条 本条例适用于本市。",
+    );
+    std::fs::remove_file(c.join("guides/结婚.md")).unwrap();
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.added, r.removed, r.docs), (1, 1, 2), "{r:?}");
+    assert_eq!(ids(&searcher, "婚姻登记"), ["laws/条例.md"]);
+}
+
+#[test]
+fn a_file_that_breaks_keeps_its_previous_version_and_is_reported() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/a.json",
+        r#"{"title":"社会保障卡申领","code":"YC9"}"#,
+    );
+    let (mut syncer, searcher) = open(index.path());
+    syncer.full_sync(c, &()).unwrap();
+    write(c, "guides/a.json", r#"{"title": "社会保障卡申领", "#);
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert_eq!(r.skipped[0].path, "guides/a.json");
+    assert!(
+        r.skipped[0].reason.starts_with("malformed JSON"),
+        "{:?}",
+        r.skipped[0]
+    );
+    assert_eq!(ids(&searcher, "社会保障卡"), ["YC9"]);
+    // The skip list survives in the commit payload for /api/status.
+    assert_eq!(searcher.index().payload().skipped, r.skipped);
+}
+
+#[test]
+fn every_bad_file_is_skipped_with_a_reason_and_good_ones_stay() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/good.md",
+        "---\ntitle: 居住证办理\n---\n居住证由公安机关签发。",
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode("停水通知\n青山区明日停水。");
+    write(c, "notices/gbk.txt", gbk);
+    let mut u16 = vec![0xFF, 0xFE];
+    for u in "停电通知\n江北区停电。".encode_utf16() {
+        u16.extend_from_slice(&u.to_le_bytes());
+    }
+    write(c, "notices/utf16.txt", u16);
+    write(c, "notices/bin.txt", [0u8, 159, 146, 150, 0, 1, 2]);
+    write(c, "notices/empty.txt", "");
+    write(c, "guides/bad-fm.md", "---\ntitle: [oops\n---\n正文");
+    write(c, "guides/bad.json", "{\"title\":");
+    write(c, "guides/deep.json", "[".repeat(50_000));
+    write(
+        c,
+        "guides/_index.md",
+        "---\nbookCollapseSection: true\n---\n",
+    );
+    write(c, "guides/x.xml", "<a/>");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(c.join("guides"), c.join("guides/loop")).unwrap();
+    let (mut syncer, searcher) = open(index.path());
+    let r = syncer.full_sync(c, &()).unwrap();
+    let reason = |p: &str| {
+        r.skipped
+            .iter()
+            .find(|s| s.path == p)
+            .map(|s| s.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(reason("notices/bin.txt").contains("binary"), "{r:?}");
+    assert_eq!(reason("notices/empty.txt"), "empty file");
+    assert!(reason("guides/bad-fm.md").contains("front matter"));
+    assert!(reason("guides/bad.json").contains("malformed JSON"));
+    assert!(reason("guides/deep.json").contains("malformed JSON"));
+    assert!(reason("guides/_index.md").contains("no content"));
+    assert!(reason("guides/x.xml").contains("unsupported"));
+    #[cfg(unix)]
+    assert!(
+        r.skipped.iter().any(|s| s.reason.contains("symlink loop")),
+        "{:?}",
+        r.skipped
+    );
+    assert_eq!(ids(&searcher, "居住证"), ["guides/good.md"]);
+    assert_eq!(ids(&searcher, "停水"), ["notices/gbk.txt"]);
+    assert_eq!(ids(&searcher, "停电"), ["notices/utf16.txt"]);
+}
+
+#[test]
+fn a_writer_dropped_before_commit_leaves_the_old_index() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "a.md", "# 护照申领\n出入境管理局受理。");
+    {
+        let (mut syncer, _) = open(index.path());
+        syncer.full_sync(c, &()).unwrap();
+    }
+    // A crashed writer: documents added, no commit. The lock is released with it.
+    {
+        let (idx, _) = BanshiIndex::open_or_create(index.path(), Analyzer::load_default()).unwrap();
+        let w: tantivy::IndexWriter = idx.tantivy().writer(50_000_000).unwrap();
+        w.delete_all_documents().unwrap();
+        let mut d = tantivy::TantivyDocument::new();
+        d.add_text(idx.fields().title, "不该出现");
+        w.add_document(d).unwrap();
+        drop(w);
+    }
+    let (_, searcher) = open(index.path());
+    assert_eq!(ids(&searcher, "护照"), ["a.md"]);
+    assert!(ids(&searcher, "不该出现").is_empty());
+}
+
+#[test]
+fn a_second_writer_gets_a_clear_locked_error() {
+    let index = tempdir();
+    let (idx, _) = BanshiIndex::open_or_create(index.path(), Analyzer::load_default()).unwrap();
+    let _first = Syncer::open(idx.clone()).unwrap();
+    let err = Syncer::open(idx).err().expect("second writer must fail");
+    assert!(err.to_string().contains("locked"), "{err}");
+}
+
+#[test]
+fn a_changed_dictionary_triggers_a_rebuild() {
+    let corpus = tempdir();
+    let index = tempdir();
+    write(corpus.path(), "a.md", "# 云川特色词条\n正文");
+    {
+        let (mut syncer, _) = open(index.path());
+        syncer.full_sync(corpus.path(), &()).unwrap();
+    }
+    let dict = tempdir();
+    write(dict.path(), "user.dict", "云川特色词条 50000 n\n");
+    let analyzer = Analyzer::load(Some(dict.path())).unwrap();
+    let (idx, rebuilt) = BanshiIndex::open_or_create(index.path(), analyzer.clone()).unwrap();
+    assert!(rebuilt, "a different dictionary must rebuild the index");
+    let (_, again) = BanshiIndex::open_or_create(index.path(), analyzer).unwrap();
+    assert!(!again, "the same dictionary must not");
+    drop(idx);
+}
