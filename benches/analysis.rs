@@ -44,7 +44,9 @@ fn analysis(c: &mut Criterion) {
     let text = law_text();
     let mut g = c.benchmark_group("analysis");
     g.throughput(Throughput::Bytes(text.len() as u64));
-    g.bench_function("groups_builtin_laws", |b| b.iter(|| analyzer.groups(&text).len()));
+    g.bench_function("groups_builtin_laws", |b| {
+        b.iter(|| analyzer.groups(&text).len())
+    });
     g.finish();
 }
 

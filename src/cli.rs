@@ -35,6 +35,33 @@ pub enum Command {
         #[command(flatten)]
         index: IndexArgs,
     },
+    /// Sync the index with the corpus, then serve the HTTP API and search page (and keep
+    /// watching the corpus for changes).
+    Serve {
+        /// The corpus folder.
+        #[arg(long, env = "BANSHI_CORPUS", default_value = "corpus")]
+        corpus: PathBuf,
+        #[command(flatten)]
+        index: IndexArgs,
+        /// Listen address; `127.0.0.1:0` picks a free port.
+        #[arg(long, env = "BANSHI_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Do not watch the corpus for changes.
+        #[arg(long)]
+        no_watch: bool,
+        /// Poll the corpus every N milliseconds instead of using OS events (network shares).
+        #[arg(long, value_name = "MS")]
+        poll_interval: Option<u64>,
+        /// Enables admin endpoints (POST /api/admin/reindex) for `Authorization: Bearer TOKEN`.
+        #[arg(long, env = "BANSHI_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+        /// Origin allowed to call the API from a browser (the embeddable search box); repeatable.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// Per-request time limit in milliseconds.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
     /// Search the index from the terminal.
     Search {
         /// The query, as a citizen or staff member would type it.

@@ -11,6 +11,8 @@ pub mod corpus;
 pub mod index;
 pub mod schema;
 pub mod search;
+pub mod server;
+pub mod watch;
 
 pub use analysis::Analyzer;
 pub use corpus::{Document, Kind};

@@ -52,6 +52,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", report.summary());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve {
+            corpus,
+            index,
+            addr,
+            no_watch,
+            poll_interval,
+            admin_token,
+            cors_origins,
+            timeout_ms,
+        } => {
+            let cfg = banshi::server::ServeConfig {
+                corpus,
+                index: index.index,
+                dict: index.dict,
+                addr,
+                watch: !no_watch,
+                poll_interval: poll_interval.map(std::time::Duration::from_millis),
+                admin_token,
+                cors_origins,
+                request_timeout: std::time::Duration::from_millis(timeout_ms),
+            };
+            tokio::runtime::Runtime::new()?.block_on(banshi::server::run(cfg))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Search {
             query,
             index,

@@ -12,7 +12,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the analysis chain changes meaning: the index is then rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Field names (also the names accepted by field filters and `banshi.toml`).
 #[allow(missing_docs)]

@@ -20,7 +20,7 @@ pub struct WholeStream<'a> {
 pub fn whole_key(text: &str) -> String {
     normalize_text(text)
         .chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(|c| c.is_alphanumeric())
         .collect()
 }
 

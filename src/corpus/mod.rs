@@ -22,7 +22,19 @@ use std::path::{Path, PathBuf};
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 
 /// What a document is; drives filters and ranking priors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// 法律法规: laws, regulations, rules.
@@ -78,7 +90,7 @@ impl std::fmt::Display for Kind {
 }
 
 /// One searchable document: a file, or one record of a catalogue file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Document {
     /// Stable identity: the record's id or code, else the relative path (`#N` per record).
     pub id: String,
@@ -166,7 +178,7 @@ impl Document {
 }
 
 /// Why a file (or one record of it) was not indexed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Skip {
     /// Relative path, with `:LINE` or `#N` for one record of a multi-record file.
     pub path: String,

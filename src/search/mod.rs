@@ -8,6 +8,7 @@
 pub mod facet;
 pub mod query;
 pub mod snippet;
+pub mod suggest;
 
 use crate::analysis::{whole_key, Analyzer};
 use crate::corpus::{Document, Kind};
@@ -119,7 +120,7 @@ impl SearchRequest {
 }
 
 /// One hit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Hit {
     /// Document id.
     pub id: String,
@@ -153,7 +154,7 @@ pub struct Hit {
 }
 
 /// Facet counts over the whole result set, each under the other filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Facets {
     /// kind → count.
     pub kind: BTreeMap<String, u64>,
@@ -166,7 +167,7 @@ pub struct Facets {
 }
 
 /// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The query as given.
     pub query: String,
@@ -200,6 +201,121 @@ struct Plan {
     common: Vec<(Occur, Box<dyn Query>)>,
     /// Words to highlight.
     highlight: HashSet<String>,
+    /// Multiplicative ranking priors.
+    priors: Priors,
+}
+
+/// Ranking priors from what the question asks for, applied as score factors (so they reorder
+/// near-ties at any BM25 scale without swamping it). Citizens typing a bare item name want the
+/// service guide, not a material list or the law behind it; "需要什么材料" wants the material
+/// list, "多久" the time limits, "通知" a notice. And an item name without an action word
+/// (营业执照怎么办) wants the new application, not its 变更/注销/补领.
+#[derive(Debug, Clone)]
+struct Priors {
+    /// Factor per kind, indexed like [`Kind::ALL`].
+    kind: [f32; 5],
+    /// Action words the question did not ask for; a title with one is damped.
+    unasked_actions: Vec<&'static str>,
+}
+
+/// Action words that turn an item into a different item (营业执照 → 营业执照变更).
+const ACTIONS: [&str; 10] = [
+    "变更", "注销", "补领", "补办", "换领", "换证", "补证", "延续", "撤销", "迁移",
+];
+
+impl Priors {
+    fn for_query(norm: &str, words: &[String]) -> Priors {
+        let has = |keys: &[&str]| keys.iter().any(|k| norm.contains(k));
+        let materials = has(&[
+            "材料",
+            "带什么",
+            "需要什么",
+            "准备什么",
+            "要什么",
+            "提交什么",
+            "清单",
+        ]);
+        let time = has(&[
+            "多久",
+            "多长时间",
+            "几天",
+            "几个工作日",
+            "时限",
+            "多少天",
+            "什么时候能",
+        ]);
+        // Whole words only: 公告期 (a legal term) is not a request for a 公告.
+        let notice = words.iter().any(|w| {
+            ["通知", "公告", "放假", "停水", "停电", "调整", "通告"].contains(&w.as_str())
+        });
+        let law = has(&["条例", "办法", "规定", "法规", "细则", "法律"])
+            || norm.ends_with('法')
+            || crate::corpus::is_article_start(norm.split_whitespace().last().unwrap_or(""));
+        let mut kind = [1.0f32; 5];
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            kind[i] = match k {
+                Kind::Guide => 1.0,
+                Kind::Material if materials => 1.5,
+                Kind::Timeline if time => 1.6,
+                Kind::Notice if notice => 1.5,
+                Kind::Law if law => 1.4,
+                Kind::Law => 0.8,
+                _ => 0.72,
+            };
+        }
+        let unasked_actions = ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| !norm.contains(a) && !words.iter().any(|w| w.contains(a)))
+            .collect();
+        Priors {
+            kind,
+            unasked_actions,
+        }
+    }
+
+    /// The per-document factor, from the kind and title fast columns of a segment.
+    fn scorer(&self, seg: &tantivy::SegmentReader) -> impl Fn(tantivy::DocId, f32) -> f32 {
+        let ff = seg.fast_fields();
+        let kinds = ff.str(names::KIND).ok().flatten();
+        let titles = ff.str(names::TITLE_EXACT).ok().flatten();
+        // kind ord → factor, computed once per segment.
+        let mut by_ord = Vec::new();
+        if let Some(col) = &kinds {
+            let mut buf = String::new();
+            for ord in 0..col.num_terms() as u64 {
+                buf.clear();
+                let f = if col.ord_to_str(ord, &mut buf).is_ok() {
+                    Kind::parse(&buf)
+                        .and_then(|k| Kind::ALL.iter().position(|x| *x == k))
+                        .map_or(1.0, |i| self.kind[i])
+                } else {
+                    1.0
+                };
+                by_ord.push(f);
+            }
+        }
+        let unasked = self.unasked_actions.clone();
+        move |doc, score| {
+            let mut f = 1.0;
+            if let Some(ord) = kinds.as_ref().and_then(|c| c.term_ords(doc).next()) {
+                f *= by_ord.get(ord as usize).copied().unwrap_or(1.0);
+            }
+            if !unasked.is_empty() {
+                if let Some(col) = &titles {
+                    if let Some(ord) = col.term_ords(doc).next() {
+                        let mut t = String::new();
+                        if col.ord_to_str(ord, &mut t).is_ok()
+                            && unasked.iter().any(|a| t.contains(a))
+                        {
+                            f *= 0.85;
+                        }
+                    }
+                }
+            }
+            score * f
+        }
+    }
 }
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
@@ -287,13 +403,11 @@ impl Searcher {
             let skip = offset.saturating_sub(total as usize);
             let count = if need > 0 && hits_addr.len() < limit {
                 let take = limit - hits_addr.len();
-                let (top, count) = searcher.search(
-                    &*q,
-                    &(
-                        TopDocs::with_limit(take).and_offset(skip).order_by_score(),
-                        Count,
-                    ),
-                )?;
+                let priors = plan.priors.clone();
+                let top_docs = TopDocs::with_limit(take)
+                    .and_offset(skip)
+                    .tweak_score(move |seg: &tantivy::SegmentReader| priors.scorer(seg));
+                let (top, count) = searcher.search(&*q, &(top_docs, Count))?;
                 hits_addr.extend(top);
                 count
             } else {
@@ -516,7 +630,7 @@ impl Searcher {
         let norm = crate::analysis::normalize::normalize_text(text);
         let mut expansions: Vec<String> = Vec::new();
         // word of a colloquial phrase → the official words that satisfy it.
-        let mut colloquial_words: std::collections::HashMap<String, Vec<String>> =
+        let mut colloquial_words: std::collections::HashMap<String, Vec<(usize, String)>> =
             Default::default();
         for key in a.colloquial().keys() {
             if norm.contains(key) {
@@ -526,7 +640,7 @@ impl Searcher {
                     colloquial_words
                         .entry(w)
                         .or_default()
-                        .extend(official.iter().cloned());
+                        .extend(official.iter().cloned().enumerate());
                 }
             }
         }
@@ -540,15 +654,33 @@ impl Searcher {
                 highlight.insert(s.clone());
                 alts.push(self.word_query(s, 0.8));
             }
-            if !self.known(searcher, &base) {
-                // A word the index has never seen (an unknown compound): its parts stand in.
-                for p in g.parts() {
+            let parts: Vec<&str> = g.parts().collect();
+            if !self.known(searcher, &base) && !parts.is_empty() {
+                // A word the index has never seen (an unknown compound such as 驾照到期): all
+                // of its parts stand in, each with its own synonyms (驾照 → 驾驶证).
+                let mut all_parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for p in parts {
+                    let p: &str = p;
                     highlight.insert(p.to_string());
-                    alts.push(self.word_query(p, 0.5));
+                    let mut part_alts: Vec<(Occur, Box<dyn Query>)> =
+                        vec![(Occur::Should, self.word_query(p, 0.5))];
+                    for syn in a.synonyms().of(p) {
+                        highlight.insert(syn.clone());
+                        part_alts.push((Occur::Should, self.word_query(syn, 0.4)));
+                    }
+                    for (i, e) in colloquial_words.get(p).into_iter().flatten() {
+                        part_alts.push((
+                            Occur::Should,
+                            self.word_query(e, if *i == 0 { 0.45 } else { 0.25 }),
+                        ));
+                    }
+                    all_parts.push((Occur::Must, Box::new(BooleanQuery::new(part_alts))));
                 }
+                alts.push(Box::new(BooleanQuery::new(all_parts)));
             }
-            for e in colloquial_words.get(&base).into_iter().flatten() {
-                alts.push(self.word_query(e, 0.9));
+            // The first official form is the primary meaning (开饭店 → 食品经营许可证 before 营业执照).
+            for (i, e) in colloquial_words.get(&base).into_iter().flatten() {
+                alts.push(self.word_query(e, if *i == 0 { 0.9 } else { 0.5 }));
             }
             let q: Box<dyn Query> = if alts.len() == 1 {
                 alts.pop().expect("one")
@@ -613,6 +745,19 @@ impl Searcher {
                 .collect();
             all_tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
             tiers.push(Box::new(BooleanQuery::new(all_tier)));
+            if group_queries.len() >= 3 {
+                // All but one word: a near-miss ranks above documents matching one word.
+                let most = BooleanQuery::with_minimum_required_clauses(
+                    group_queries
+                        .iter()
+                        .map(|q| (Occur::Should, q.box_clone()))
+                        .collect(),
+                    group_queries.len() - 1,
+                );
+                let mut tier: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(most))];
+                tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
+                tiers.push(Box::new(BooleanQuery::new(tier)));
+            }
             if group_queries.len() > 1 || !expansions.is_empty() {
                 let mut any: Vec<(Occur, Box<dyn Query>)> = group_queries
                     .iter()
@@ -638,11 +783,14 @@ impl Searcher {
         } else {
             Box::new(BooleanQuery::new(union))
         };
+        let mut asked: Vec<String> = seq.iter().map(|(_, w)| w.clone()).collect();
+        asked.extend(expansions.iter().cloned());
         Plan {
             tiers,
             matches,
             common,
             highlight,
+            priors: Priors::for_query(&norm, &asked),
         }
     }
 

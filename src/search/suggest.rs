@@ -1,0 +1,922 @@
+//! Title suggestions for the portal search box: what the user has typed so far → a few titles.
+//!
+//! Owns an in-memory snapshot of every live title, built once per index reload by
+//! [`Suggester::build`]: deduplicated, pre-sorted by kind priority (guide > material >
+//! timeline > notice > law), length and text, and with per title its normalized text and its
+//! pinyin, one syllable per character. The pinyin keeps the two most common readings of a
+//! polyphonic character (银行 is `yinhang`, 长期 is `changqi`) and spells ü as both `v` and `u`.
+//!
+//! A query and the titles are compared normalized (NFKC, lower case, 繁→简) on their letters
+//! and digits only: spaces, brackets and emoji make no difference. A query matches a title in
+//! one of six classes, best first:
+//!
+//! 1. the title starts with the text;
+//! 2. the title's pinyin starts with the query, as full pinyin with a partial last syllable
+//!    (`yingy`, `shenfenz`) or as initials (`yyzz`, `sfz`), every character read its most
+//!    common way;
+//! 3. the same, but only with a second reading (`yinhang`: 行 is `xing` first), which is
+//!    often right (银行) and sometimes noise (诉讼费缴纳 as `sfz`, 缴 read `zhuo`);
+//! 4. the title contains the text;
+//! 5. and 6. the pinyin matches from a later character (`yingyezhizhao` →
+//!    个体工商户营业执照), most common readings first.
+//!
+//! Pinyin matches only start and end at character boundaries (`ingye` matches nothing). A title
+//! appears once, in its best class; within a class the pre-sorted order stands, so a query is
+//! one linear scan that allocates nothing per entry and stops as soon as the best class is full.
+//!
+//! It must not touch the index after building (a snapshot is only as fresh as its last build)
+//! and must not know HTTP.
+
+use crate::analysis::normalize::normalize_text;
+use crate::corpus::Kind;
+use crate::schema::Fields;
+use pinyin::ToPinyinMulti;
+use serde::Serialize;
+use std::collections::hash_map::{Entry as MapEntry, HashMap};
+use std::time::Instant;
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, SegmentReader};
+
+/// Longest query considered, in characters (before and after normalization): a search box
+/// never needs more, it bounds the work per keystroke, and the pinyin matcher tracks query
+/// positions in a 128-bit set.
+pub const MAX_SUGGEST_CHARS: usize = 64;
+
+/// Readings kept per polyphonic character. The pinyin crate lists the common readings first;
+/// later ones (literary, surnames: 身 juan, 体 cui) only add noise to initials.
+const MAX_READINGS: usize = 2;
+
+/// Match classes, best first.
+const PREFIX: usize = 0;
+const PINYIN_PREFIX: usize = 1;
+const PINYIN_PREFIX_OTHER: usize = 2;
+const INFIX: usize = 3;
+const PINYIN_INFIX: usize = 4;
+const PINYIN_INFIX_OTHER: usize = 5;
+const CLASSES: usize = 6;
+
+/// One suggestion: a title to show under the search box, with what the portal needs to label
+/// it (its kind) and to link it (its path in the corpus).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Suggestion {
+    /// The title as written in the corpus (not normalized), for display.
+    pub title: String,
+    /// The document kind (`guide`, `law`, …), so the portal can label the suggestion.
+    pub kind: String,
+    /// The document's path relative to the corpus, so the portal can link it.
+    pub path: String,
+}
+
+/// A deduplicated title, ready to match.
+struct Entry {
+    title: String,
+    kind: String,
+    path: String,
+    /// [`match_key`] of the title.
+    norm: String,
+    /// This title's pinyin: `Suggester::syls[syl_from..syl_to]`, one per character that has one.
+    syl_from: u32,
+    syl_to: u32,
+}
+
+/// One character of a title, as pinyin.
+#[derive(Debug, Clone, Copy)]
+struct Syl {
+    /// One bit per first letter of a reading (see [`bit`]): the initials, and a quick filter.
+    firsts: u64,
+    /// The same for the most common reading alone.
+    firsts_primary: u64,
+    /// The readings: `Suggester::readings[from..from + n]`, the spellings of the most common
+    /// reading first (`n_primary` of them). None: the character never matches.
+    from: u32,
+    n: u16,
+    n_primary: u16,
+}
+
+impl Syl {
+    /// First letters, of the most common reading only or of all.
+    fn firsts(&self, primary: bool) -> u64 {
+        if primary {
+            self.firsts_primary
+        } else {
+            self.firsts
+        }
+    }
+
+    /// Where the readings are in `Suggester::readings`: the most common one's only, or all.
+    fn readings(&self, primary: bool) -> std::ops::Range<usize> {
+        let n = if primary { self.n_primary } else { self.n };
+        self.from as usize..self.from as usize + n as usize
+    }
+}
+
+/// Title suggestions over a snapshot of the index: build after each reload, then share (it is
+/// immutable, `Send` and `Sync`) and query on every keystroke.
+pub struct Suggester {
+    /// Best first within a match class: kind priority, then shorter, then title text.
+    entries: Vec<Entry>,
+    syls: Vec<Syl>,
+    /// Distinct characters' readings, ASCII lower case; shared by every title using the char.
+    readings: Vec<Box<str>>,
+}
+
+impl std::fmt::Debug for Suggester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suggester")
+            .field("titles", &self.entries.len())
+            .field("syllables", &self.syls.len())
+            .finish()
+    }
+}
+
+impl Default for Suggester {
+    /// The empty suggester, so that state holding one can derive `Default`.
+    fn default() -> Self {
+        Suggester::empty()
+    }
+}
+
+/// A title being collected, before deduplication settles.
+struct Candidate {
+    title: String,
+    kind: String,
+    path: String,
+    rank: u8,
+    chars: usize,
+}
+
+impl Suggester {
+    /// Build from the current index snapshot: called after each index reload, so it reads only
+    /// fast columns (title, kind, path), never stored documents, and skips deleted documents.
+    /// Titles equal after normalization are suggested once, under the best kind. A segment whose
+    /// columns cannot be read is left out (and logged) rather than failing the reload.
+    pub fn build(searcher: &tantivy::Searcher, fields: &Fields) -> Suggester {
+        let t0 = Instant::now();
+        let schema = searcher.schema();
+        let title_field = schema.get_field_name(fields.title_exact);
+        let kind_field = schema.get_field_name(fields.kind);
+        let path_field = schema.get_field_name(fields.path);
+
+        let mut best: HashMap<String, Candidate> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let Some(titles) = str_column(segment, title_field) else {
+                continue;
+            };
+            let title_terms = terms(&titles);
+            let kinds = str_column(segment, kind_field);
+            let kind_terms = kinds.as_ref().map(terms).unwrap_or_default();
+            let paths = str_column(segment, path_field);
+            let path_terms = paths.as_ref().map(terms).unwrap_or_default();
+            for doc in segment.doc_ids_alive() {
+                let Some(title) = value(Some(&titles), &title_terms, doc) else {
+                    continue;
+                };
+                let norm = match_key(title);
+                if norm.is_empty() {
+                    continue;
+                }
+                let kind = value(kinds.as_ref(), &kind_terms, doc).unwrap_or("");
+                let path = value(paths.as_ref(), &path_terms, doc).unwrap_or("");
+                let rank = kind_rank(kind);
+                let better = |c: &Candidate| {
+                    (rank, path, title) < (c.rank, c.path.as_str(), c.title.as_str())
+                };
+                let candidate = || Candidate {
+                    title: title.to_string(),
+                    kind: kind.to_string(),
+                    path: path.to_string(),
+                    rank,
+                    chars: title.chars().count(),
+                };
+                match best.entry(norm) {
+                    MapEntry::Vacant(v) => {
+                        v.insert(candidate());
+                    }
+                    MapEntry::Occupied(mut o) => {
+                        if better(o.get()) {
+                            o.insert(candidate());
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut list: Vec<(String, Candidate)> = best.into_iter().collect();
+        // Titles are unique (equal titles have equal keys), so this order is total.
+        list.sort_unstable_by(|(_, a), (_, b)| {
+            (a.rank, a.chars, &a.title).cmp(&(b.rank, b.chars, &b.title))
+        });
+
+        let mut out = Suggester {
+            entries: Vec::with_capacity(list.len()),
+            syls: Vec::new(),
+            readings: Vec::new(),
+        };
+        // Per distinct character: its syllable, or `None` for characters pinyin skips.
+        let mut by_char: HashMap<char, Option<Syl>> = HashMap::new();
+        for (norm, c) in list {
+            let syl_from = out.syls.len() as u32;
+            for ch in norm.chars() {
+                let syl = *by_char
+                    .entry(ch)
+                    .or_insert_with(|| char_syl(ch, &mut out.readings));
+                out.syls.extend(syl);
+            }
+            out.entries.push(Entry {
+                title: c.title,
+                kind: c.kind,
+                path: c.path,
+                norm,
+                syl_from,
+                syl_to: out.syls.len() as u32,
+            });
+        }
+        tracing::debug!(
+            titles = out.entries.len(),
+            elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
+            "suggester built"
+        );
+        out
+    }
+
+    /// An empty suggester: what the server holds before the first index snapshot is built;
+    /// it suggests nothing.
+    pub fn empty() -> Suggester {
+        Suggester {
+            entries: Vec::new(),
+            syls: Vec::new(),
+            readings: Vec::new(),
+        }
+    }
+
+    /// Up to `limit` suggestions for what the user has typed so far, best first (see the module
+    /// docs for the order). Any input is accepted: an empty or blank query, or one that matches
+    /// nothing, gives an empty list; only the first [`MAX_SUGGEST_CHARS`] characters count.
+    pub fn suggest(&self, q: &str, limit: usize) -> Vec<Suggestion> {
+        if limit == 0 || self.entries.is_empty() {
+            return Vec::new();
+        }
+        let key = query_key(q);
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let pinyin = key.bytes().all(|b| b.is_ascii_alphanumeric());
+        let query = Query {
+            text: &key,
+            pinyin: if pinyin { key.as_bytes() } else { &[] },
+        };
+
+        let mut found: [Vec<u32>; CLASSES] = Default::default();
+        // The worst class that can still reach the output: once the classes up to `k` hold
+        // `limit` entries, later entries in worse classes would only be cut.
+        let mut worst = CLASSES - 1;
+        for (i, e) in self.entries.iter().enumerate() {
+            let Some(class) = self.classify(e, &query, worst) else {
+                continue;
+            };
+            if found[class].len() < limit {
+                found[class].push(i as u32);
+            }
+            let mut total = 0;
+            for (k, f) in found.iter().enumerate().take(worst + 1) {
+                total += f.len();
+                if total >= limit {
+                    worst = k;
+                    break;
+                }
+            }
+            if found[PREFIX].len() >= limit {
+                // Entries come best first: nothing later can beat a full best class.
+                break;
+            }
+        }
+        found
+            .iter()
+            .flatten()
+            .take(limit)
+            .map(|&i| {
+                let e = &self.entries[i as usize];
+                Suggestion {
+                    title: e.title.clone(),
+                    kind: e.kind.clone(),
+                    path: e.path.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Number of distinct titles, so callers can report what the suggester covers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is nothing to suggest (no index yet, or an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The best class in which `e` matches, considering only classes up to `worst`.
+    fn classify(&self, e: &Entry, q: &Query<'_>, worst: usize) -> Option<usize> {
+        if e.norm.starts_with(q.text) {
+            return Some(PREFIX);
+        }
+        let syls = &self.syls[e.syl_from as usize..e.syl_to as usize];
+        // All readings first: a miss (the common case) is then known in one pass.
+        if worst >= PINYIN_PREFIX && self.pinyin_at(q.pinyin, syls, 0, false) {
+            return Some(if self.pinyin_at(q.pinyin, syls, 0, true) {
+                PINYIN_PREFIX
+            } else {
+                PINYIN_PREFIX_OTHER
+            });
+        }
+        if worst >= INFIX && e.norm.contains(q.text) {
+            return Some(INFIX);
+        }
+        if worst >= PINYIN_INFIX {
+            let later =
+                |primary| (1..syls.len()).any(|i| self.pinyin_at(q.pinyin, syls, i, primary));
+            if later(false) {
+                return Some(if later(true) {
+                    PINYIN_INFIX
+                } else {
+                    PINYIN_INFIX_OTHER
+                });
+            }
+        }
+        None
+    }
+
+    /// Does pinyin query `q` (empty: not a pinyin query) match `syls` from character `at`, as
+    /// initials or as full pinyin, reading characters their most common way (`primary`) or any?
+    fn pinyin_at(&self, q: &[u8], syls: &[Syl], at: usize, primary: bool) -> bool {
+        let (Some(&first), Some(syl)) = (q.first(), syls.get(at)) else {
+            return false;
+        };
+        if syl.firsts(primary) & bit(first) == 0 {
+            return false;
+        }
+        let syls = &syls[at..];
+        initials_match(q, syls, primary) || self.full_match(q, syls, primary)
+    }
+
+    /// Is `q` the pinyin of `syls[0..k]` for some `k`, the last syllable possibly cut short?
+    /// Tracks every query offset reachable after each character (readings of one character can
+    /// be prefixes of each other: `xi`/`xian`), so it never backtracks.
+    fn full_match(&self, q: &[u8], syls: &[Syl], primary: bool) -> bool {
+        if q.is_empty() || q.len() >= 128 {
+            return false;
+        }
+        let mut reach: u128 = 1;
+        for syl in syls {
+            let mut next: u128 = 0;
+            let mut bits = reach;
+            while bits != 0 {
+                let at = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let rest = &q[at..];
+                for r in &self.readings[syl.readings(primary)] {
+                    let r = r.as_bytes();
+                    if r.starts_with(rest) {
+                        // The query ends inside (or exactly at the end of) this syllable.
+                        return true;
+                    }
+                    if rest.starts_with(r) {
+                        // at + r.len() < q.len() < 128.
+                        next |= 1u128 << (at + r.len());
+                    }
+                }
+            }
+            if next == 0 {
+                return false;
+            }
+            reach = next;
+        }
+        false
+    }
+}
+
+/// A query, prepared once per keystroke.
+struct Query<'a> {
+    /// [`match_key`] of the query, at most [`MAX_SUGGEST_CHARS`] characters.
+    text: &'a str,
+    /// The same bytes if the query is ASCII letters and digits (it may be pinyin), else empty.
+    pinyin: &'a [u8],
+}
+
+/// The normalized query: at most [`MAX_SUGGEST_CHARS`] characters in, and out (NFKC can expand).
+fn query_key(q: &str) -> String {
+    let q = match q.char_indices().nth(MAX_SUGGEST_CHARS) {
+        Some((end, _)) => &q[..end],
+        None => q,
+    };
+    let mut key = match_key(q);
+    if let Some((end, _)) = key.char_indices().nth(MAX_SUGGEST_CHARS) {
+        key.truncate(end);
+    }
+    key
+}
+
+/// What queries and titles are compared on: normalized (NFKC, lower case, 繁→简) and
+/// letters and digits only, so spaces, brackets, dots and emoji typed or not make no difference
+/// (`身份证(换领)` finds 居民身份证（换领）).
+fn match_key(text: &str) -> String {
+    normalize_text(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// Do the initials of `syls` start with `q` (every character's first letter, in order)?
+fn initials_match(q: &[u8], syls: &[Syl], primary: bool) -> bool {
+    q.len() <= syls.len()
+        && q.iter()
+            .zip(syls)
+            .all(|(&b, s)| s.firsts(primary) & bit(b) != 0)
+}
+
+/// The bit of an ASCII letter or digit in [`Syl::firsts`]; 0 for anything else.
+fn bit(b: u8) -> u64 {
+    match b {
+        b'a'..=b'z' => 1 << (b - b'a'),
+        b'0'..=b'9' => 1 << (26 + b - b'0'),
+        _ => 0,
+    }
+}
+
+/// Kind priority for suggestions: citizens typing in a portal box want service items first.
+fn kind_rank(kind: &str) -> u8 {
+    match Kind::parse(kind) {
+        Some(Kind::Guide) => 0,
+        Some(Kind::Material) => 1,
+        Some(Kind::Timeline) => 2,
+        Some(Kind::Notice) => 3,
+        Some(Kind::Law) => 4,
+        None => 5,
+    }
+}
+
+/// The pinyin syllable of a (normalized) character, adding its readings to `readings`:
+/// ASCII letters and digits stand for themselves; Chinese characters get up to
+/// [`MAX_READINGS`] readings; other letters and digits get none (they match no pinyin);
+/// anything else (punctuation, which [`match_key`] already drops) is skipped (`None`).
+fn char_syl(c: char, readings: &mut Vec<Box<str>>) -> Option<Syl> {
+    let from = readings.len();
+    let add = |readings: &mut Vec<Box<str>>, r: String| {
+        let ok = !r.is_empty() && r.bytes().all(|b| bit(b) != 0);
+        if ok && !readings[from..].iter().any(|x| **x == *r) {
+            readings.push(r.into_boxed_str());
+        }
+    };
+    let mut n_primary = 0;
+    if c.is_ascii_alphanumeric() {
+        add(readings, c.to_ascii_lowercase().to_string());
+    } else if let Some(multi) = c.to_pinyin_multi() {
+        let mut plains: Vec<&str> = Vec::with_capacity(MAX_READINGS);
+        for p in multi {
+            let plain = p.plain();
+            if !plains.contains(&plain) {
+                if plains.len() == MAX_READINGS {
+                    break;
+                }
+                plains.push(plain);
+            }
+        }
+        for (i, plain) in plains.into_iter().enumerate() {
+            if i == 1 {
+                n_primary = readings.len() - from;
+            }
+            if plain.contains('ü') {
+                // Keyboards have no ü: people type lv (绿) or lu.
+                add(readings, plain.replace('ü', "v"));
+                add(readings, plain.replace('ü', "u"));
+            } else {
+                add(readings, plain.to_string());
+            }
+        }
+    } else if !c.is_alphanumeric() {
+        return None;
+    }
+    let n = readings.len() - from;
+    if n_primary == 0 {
+        n_primary = n;
+    }
+    let firsts_of = |rs: &[Box<str>]| rs.iter().fold(0, |m, r| m | bit(r.as_bytes()[0]));
+    Some(Syl {
+        firsts: firsts_of(&readings[from..]),
+        firsts_primary: firsts_of(&readings[from..from + n_primary]),
+        from: from as u32,
+        // A character has at most MAX_READINGS readings, two spellings each.
+        n: n as u16,
+        n_primary: n_primary as u16,
+    })
+}
+
+/// A string fast column of `segment`, if the field has one there.
+fn str_column(segment: &SegmentReader, field: &str) -> Option<StrColumn> {
+    match segment.fast_fields().str(field) {
+        Ok(column) => column,
+        Err(e) => {
+            tracing::warn!(field, error = %e, "suggester: cannot read fast column; segment left out");
+            None
+        }
+    }
+}
+
+/// Every term of a string column, indexed by ordinal: one pass over the dictionary is far
+/// cheaper than one lookup per document.
+fn terms(column: &StrColumn) -> Vec<String> {
+    let mut out = vec![String::new(); column.num_terms()];
+    match column.dictionary().stream() {
+        Ok(mut s) => {
+            while s.advance() {
+                if let Some(slot) = out.get_mut(s.term_ord() as usize) {
+                    *slot = String::from_utf8_lossy(s.key()).into_owned();
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "suggester: cannot read a column dictionary"),
+    }
+    out
+}
+
+/// The first value of `doc` in `column` (its terms given), if any.
+fn value<'t>(column: Option<&StrColumn>, terms: &'t [String], doc: DocId) -> Option<&'t str> {
+    let ord = column?.term_ords(doc).next()?;
+    terms.get(ord as usize).map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Analyzer, BanshiIndex, Searcher, Syncer};
+    use std::sync::OnceLock;
+    use tempfile::TempDir;
+
+    /// A temp corpus and index, synced through the crate's real pipeline.
+    struct Fixture {
+        // Fields drop in order: the index handles before their folders.
+        syncer: Syncer,
+        searcher: Searcher,
+        corpus: TempDir,
+        _index: TempDir,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let corpus = tempfile::tempdir().unwrap();
+            let index = tempfile::tempdir().unwrap();
+            let (idx, _) =
+                BanshiIndex::open_or_create(index.path(), Analyzer::load_default()).unwrap();
+            Fixture {
+                syncer: Syncer::open(idx.clone()).unwrap(),
+                searcher: Searcher::new(idx).unwrap(),
+                corpus,
+                _index: index,
+            }
+        }
+
+        fn write(&self, rel: &str, title: &str, kind: &str) {
+            let p = self.corpus.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, format!("---\ntitle: {title}\nkind: {kind}\n---\n正文")).unwrap();
+        }
+
+        fn remove(&self, rel: &str) {
+            std::fs::remove_file(self.corpus.path().join(rel)).unwrap();
+        }
+
+        fn sync_and_build(&mut self) -> Suggester {
+            self.syncer.full_sync(self.corpus.path(), &()).unwrap();
+            self.searcher.reload().unwrap();
+            Suggester::build(
+                &self.searcher.tantivy_searcher(),
+                self.searcher.index().fields(),
+            )
+        }
+    }
+
+    /// The shared suggester; its index and folders are gone once it is built.
+    fn suggester() -> &'static Suggester {
+        static S: OnceLock<Suggester> = OnceLock::new();
+        S.get_or_init(|| {
+            let mut f = Fixture::new();
+            for (rel, title, kind) in [
+                ("guides/a.md", "营业执照办理指南", "guide"),
+                // Same title as a law, at a path sorting first: deduplication keeps the guide.
+                ("guides/0.md", "营业执照办理指南", "law"),
+                ("laws/b.md", "营业执照条例", "law"),
+                ("notices/c.md", "營業時間調整通知", "notice"),
+                ("guides/d.md", "个体工商户营业执照办理", "guide"),
+                ("guides/e.md", "身份证挂失", "guide"),
+                ("materials/f.md", "身份证复印件", "material"),
+                ("guides/g.md", "居民身份证换领", "guide"),
+                ("guides/h.md", "银行开户许可", "guide"),
+                ("guides/i.md", "长期居住证明", "guide"),
+                ("notices/j.md", "ICP备案通知", "notice"),
+                ("guides/k.md", "绿色通道（律师）", "guide"),
+                ("laws/l.md", "产品质量法", "law"),
+                // 缴 is read jiao, rarely zhuo: as `sfz` it ranks below common readings.
+                ("guides/m.md", "诉讼费缴纳", "guide"),
+            ] {
+                f.write(rel, title, kind);
+            }
+            f.sync_and_build()
+        })
+    }
+
+    #[track_caller]
+    fn check(q: &str, expect: &[&str]) {
+        let got: Vec<String> = suggester()
+            .suggest(q, 10)
+            .into_iter()
+            .map(|s| s.title)
+            .collect();
+        assert_eq!(got, expect, "suggestions for {q:?}");
+    }
+
+    /// Titles containing 营业: prefix class first (guide, notice, then the shorter law: kind
+    /// beats length), then the infix one even though it is a guide.
+    const YINGYE: [&str; 4] = [
+        "营业执照办理指南",
+        "營業時間調整通知",
+        "营业执照条例",
+        "个体工商户营业执照办理",
+    ];
+
+    #[test]
+    fn chinese_prefix_ranks_above_infix_then_kind_then_length() {
+        check("营业", &YINGYE);
+        check("营业执照", &[YINGYE[0], YINGYE[2], YINGYE[3]]);
+        // Infix only: guides (shorter first), then the law.
+        check("执照", &[YINGYE[0], YINGYE[3], YINGYE[2]]);
+        check("工商户", &[YINGYE[3]]);
+        check("身份证(换领)", &["居民身份证换领"]);
+        check("通道·律师", &["绿色通道（律师）"]);
+        check("营 业 执 照", &[YINGYE[0], YINGYE[2], YINGYE[3]]);
+        check("许可证", &[]);
+    }
+
+    #[test]
+    fn traditional_full_width_and_case_fold() {
+        check("營業", &YINGYE);
+        check("时间调整", &["營業時間調整通知"]);
+        check("ＩＣＰ备案", &["ICP备案通知"]);
+        check("icp", &["ICP备案通知"]);
+    }
+
+    #[test]
+    fn full_pinyin_with_partial_last_syllable() {
+        check("yingye", &YINGYE);
+        check("yingy", &YINGYE);
+        check("YingYe", &YINGYE);
+        check("ying ye", &YINGYE);
+        check("yingyezhizhao", &[YINGYE[0], YINGYE[2], YINGYE[3]]);
+        check(
+            "shenfenz",
+            &["身份证挂失", "身份证复印件", "居民身份证换领"],
+        );
+        check("gongshanghu", &[YINGYE[3]]);
+        // Punctuation is ignored; ü is typed v or u.
+        check("lvseto", &["绿色通道（律师）"]);
+        check("luseto", &["绿色通道（律师）"]);
+        check("tongdaolvshi", &["绿色通道（律师）"]);
+    }
+
+    #[test]
+    fn pinyin_matches_only_at_character_boundaries() {
+        check("ingye", &[]);
+        check("hizhao", &[]);
+        check("yingyezhizhaox", &[]);
+        check("zhizhao", &[YINGYE[0], YINGYE[3], YINGYE[2]]);
+    }
+
+    #[test]
+    fn initials() {
+        check("yyzz", &[YINGYE[0], YINGYE[2], YINGYE[3]]);
+        // 诉讼费缴纳 is shorter, but matches only with a rare reading (缴 zhuo).
+        let sfz = ["身份证挂失", "身份证复印件", "居民身份证换领", "诉讼费缴纳"];
+        check("sfz", &sfz);
+        check("SFZ", &sfz);
+        check("jmsfzhl", &["居民身份证换领"]);
+        check("icpba", &["ICP备案通知"]);
+        // A pinyin prefix ranks above a text infix, whatever the kinds.
+        check("cp", &["产品质量法", "ICP备案通知"]);
+    }
+
+    #[test]
+    fn polyphonic_characters_match_their_common_readings() {
+        check("yinhang", &["银行开户许可"]);
+        check("yh", &["银行开户许可"]);
+        check("changqi", &["长期居住证明"]);
+        check("zhangqi", &["长期居住证明"]);
+        check("cqjz", &["长期居住证明"]);
+    }
+
+    #[test]
+    fn deduplicates_keeping_the_best_kind_and_reports_kind_and_path() {
+        let s = suggester();
+        assert_eq!(s.len(), 13);
+        assert!(!s.is_empty());
+        assert_eq!(
+            s.suggest("营业执照办理指南", 10),
+            [Suggestion {
+                title: "营业执照办理指南".into(),
+                kind: "guide".into(),
+                path: "guides/a.md".into(),
+            }]
+        );
+        assert_eq!(
+            s.suggest("營業時間", 10),
+            [Suggestion {
+                title: "營業時間調整通知".into(),
+                kind: "notice".into(),
+                path: "notices/c.md".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn limit_is_respected() {
+        let s = suggester();
+        let titles =
+            |q, n| -> Vec<String> { s.suggest(q, n).into_iter().map(|x| x.title).collect() };
+        assert_eq!(titles("营业", 2), YINGYE[..2]);
+        assert_eq!(titles("yingye", 3), YINGYE[..3]);
+        assert_eq!(titles("营业", 1), YINGYE[..1]);
+        assert_eq!(titles("营业", 0), Vec::<String>::new());
+        assert_eq!(titles("营业", usize::MAX), YINGYE);
+    }
+
+    #[test]
+    fn empty_and_blank_queries_suggest_nothing() {
+        for q in ["", " ", "\t\n", "\u{3000}", "\u{200B}", " \u{FEFF} "] {
+            check(q, &[]);
+        }
+        let e = Suggester::empty();
+        assert!(e.is_empty());
+        assert_eq!(e.len(), 0);
+        assert_eq!(e.suggest("营业", 10), []);
+    }
+
+    #[test]
+    fn garbage_never_panics_and_matches_nothing() {
+        let long_pinyin = "y".repeat(MAX_SUGGEST_CHARS);
+        let many_a = "a".repeat(100_000);
+        let many_ying = "营".repeat(10_000);
+        let expanding = "\u{FDFA}".repeat(MAX_SUGGEST_CHARS); // NFKC: 18 chars each
+        let tail = format!("{}{}", YINGYE[0], "x".repeat(200));
+        for q in [
+            "😀",
+            "\u{0}\u{1}\u{7F}",
+            "\u{FFFF}\u{10FFFF}",
+            "e\u{301}\u{301}\u{301}",
+            "（）【】",
+            "%_*?[",
+            "ü",
+            long_pinyin.as_str(),
+            many_a.as_str(),
+            many_ying.as_str(),
+            expanding.as_str(),
+            tail.as_str(),
+        ] {
+            check(q, &[]);
+        }
+        // Symbols are ignored, like spaces.
+        check("😀营业", &YINGYE);
+        // Only the first MAX_SUGGEST_CHARS characters count: what follows is never seen.
+        let capped = format!("营业{}yyy", " ".repeat(MAX_SUGGEST_CHARS));
+        check(&capped, &YINGYE);
+    }
+
+    #[test]
+    fn deleted_and_updated_documents_are_not_suggested_after_rebuild() {
+        let mut f = Fixture::new();
+        f.write("guides/a.md", "结婚登记", "guide");
+        f.write("guides/b.md", "离婚登记", "guide");
+        let s = f.sync_and_build();
+        let titles = |s: &Suggester, q| -> Vec<String> {
+            s.suggest(q, 10).into_iter().map(|x| x.title).collect()
+        };
+        // Same kind and length: code point order (离 U+79BB < 结 U+7ED3).
+        assert_eq!(titles(&s, "dengji"), ["离婚登记", "结婚登记"]);
+
+        f.write("guides/a.md", "结婚证补领", "guide");
+        f.remove("guides/b.md");
+        // The old snapshot is unchanged until rebuilt.
+        assert_eq!(titles(&s, "jh"), ["结婚登记"]);
+        let s = f.sync_and_build();
+        assert_eq!(s.len(), 1);
+        assert_eq!(titles(&s, "jh"), ["结婚证补领"]);
+        assert_eq!(titles(&s, "dengji"), Vec::<String>::new());
+        assert_eq!(titles(&s, "离婚"), Vec::<String>::new());
+    }
+
+    /// A segment that keeps live documents also keeps its deleted ones until a merge: the
+    /// sync test above cannot pin this (its writer spreads documents over threads, and tantivy
+    /// drops segments whose documents are all deleted), so one writer thread makes it certain.
+    #[test]
+    fn deleted_documents_in_a_live_segment_are_skipped() {
+        use tantivy::{TantivyDocument, Term};
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, _) = BanshiIndex::open_or_create(dir.path(), Analyzer::load_default()).unwrap();
+        let f = *idx.fields();
+        let mut writer: tantivy::IndexWriter = idx
+            .tantivy()
+            .writer_with_num_threads(1, 15_000_000)
+            .unwrap();
+        for (id, title) in [("1", "结婚登记"), ("2", "离婚登记"), ("3", "婚姻状况证明")]
+        {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(f.id, id);
+            doc.add_text(f.path, format!("guides/{id}.md"));
+            doc.add_text(f.kind, "guide");
+            doc.add_text(f.title_exact, title);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.delete_term(Term::from_field_text(f.id, "2"));
+        writer.commit().unwrap();
+        drop(writer);
+
+        let searcher = Searcher::new(idx).unwrap();
+        searcher.reload().unwrap();
+        let ts = searcher.tantivy_searcher();
+        assert_eq!(ts.segment_readers().len(), 1);
+        assert_eq!(ts.segment_readers()[0].num_deleted_docs(), 1);
+        let s = Suggester::build(&ts, searcher.index().fields());
+        assert_eq!(s.len(), 2);
+        let titles: Vec<String> = s.suggest("hun", 10).into_iter().map(|x| x.title).collect();
+        assert_eq!(titles, ["婚姻状况证明", "结婚登记"]);
+    }
+
+    #[test]
+    #[ignore]
+    fn zz_timing_real_corpus() {
+        let mut f = Fixture::new();
+        let corpus = std::path::Path::new("/work/shared/corpus");
+        let t = Instant::now();
+        let r = f.syncer.full_sync(corpus, &()).unwrap();
+        eprintln!("index: {:?} docs={}", t.elapsed(), r.docs);
+        f.searcher.reload().unwrap();
+        let ts = f.searcher.tantivy_searcher();
+        eprintln!(
+            "segments={} docs={}",
+            ts.segment_readers().len(),
+            ts.num_docs()
+        );
+        let mut s = Suggester::empty();
+        for _ in 0..5 {
+            let t = Instant::now();
+            s = Suggester::build(&ts, f.searcher.index().fields());
+            eprintln!(
+                "build: {:?} titles={} syls={}",
+                t.elapsed(),
+                s.len(),
+                s.syls.len()
+            );
+        }
+        let mut worst = std::time::Duration::ZERO;
+        for q in [
+            "营业",
+            "营业执照",
+            "yingye",
+            "yingyezhizhao",
+            "yyzz",
+            "sfz",
+            "shenfenz",
+            "s",
+            "社会保险",
+            "医疗",
+            "zzzzzzz",
+            "婚姻登记证明补领",
+            "x",
+            "a",
+            "jmsfz",
+            "gongjijin",
+            "gjj",
+            "营业执照😀",
+            "xingzhengxuke",
+            "yinhang",
+            "changqi",
+            "lvshi",
+            "qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjklzxcvbnmqwertyuiopas",
+        ] {
+            let n = 2000;
+            let t = Instant::now();
+            let mut got = Vec::new();
+            for _ in 0..n {
+                got = s.suggest(q, 10);
+            }
+            let per = t.elapsed() / n;
+            worst = worst.max(per);
+            eprintln!(
+                "{q:>16}: {per:?}/query  {:?}",
+                got.iter()
+                    .take(6)
+                    .map(|x| format!("{}[{}]", x.title, x.kind))
+                    .collect::<Vec<_>>()
+            );
+        }
+        eprintln!("worst {worst:?}");
+    }
+}

@@ -1,0 +1,422 @@
+//! Handlers of the JSON API. Thin: parse the request, call the library, shape the answer.
+//! CPU-bound work (search, sync) runs on the blocking pool, never on the reactor threads.
+
+use super::error::ApiError;
+use super::{AppState, EngineTime};
+use crate::corpus::{Document, Skip};
+use crate::search::{SearchRequest, SearchResponse, MAX_QUERY_CHARS};
+use crate::watch::WatchStatus;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::{OpenApi, ToSchema};
+
+/// Longest accepted document id, in bytes.
+const MAX_ID_BYTES: usize = 512;
+/// Most suggestions per request.
+const MAX_SUGGEST: usize = 20;
+
+/// Query-string pairs, percent-decoded. Repeated keys (`kind=law&kind=guide`) are kept.
+fn pairs(raw: &Option<String>) -> Vec<(String, String)> {
+    raw.as_deref()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ApiError> {
+    v.trim().parse().map_err(|_| {
+        ApiError::BadRequest(format!("{name} must be a non-negative integer, got {v:?}"))
+    })
+}
+
+/// Build a [`SearchRequest`] from the query string. Unknown parameters are ignored (portals add
+/// their own tracking parameters); malformed values of known ones are a 400.
+pub fn parse_search(raw: &Option<String>) -> Result<SearchRequest, ApiError> {
+    let mut req = SearchRequest::default();
+    let mut q = None;
+    for (k, v) in pairs(raw) {
+        // Filters accept repeats and comma lists alike: kind=law,guide.
+        let list = || {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        match k.as_str() {
+            "q" => q = Some(v.clone()),
+            "kind" => req.kind.extend(list()),
+            "department" => req.department.extend(list()),
+            "region" => req.region.extend(list()),
+            "audience" => req.audience.extend(list()),
+            "max_days" => req.max_days = Some(number("max_days", &v)?),
+            "limit" => req.limit = Some(number("limit", &v)?),
+            "offset" => req.offset = Some(number("offset", &v)?),
+            "highlight" => {
+                req.highlight = Some(match v.as_str() {
+                    "" | "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => {
+                        return Err(ApiError::BadRequest(format!(
+                            "highlight must be true or false, got {v:?}"
+                        )))
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    req.q = q.ok_or_else(|| ApiError::BadRequest("missing parameter q".into()))?;
+    Ok(req)
+}
+
+/// Ranked, highlighted hits with facet counts.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    params(
+        ("q" = String, Query, description = "The query as typed (≤ 256 characters); staff syntax: \"phrase\", -exclude, title:, department:, region:, kind:, code:, audience:"),
+        ("kind" = Option<Vec<String>>, Query, description = "law | guide | material | timeline | notice; repeatable"),
+        ("department" = Option<Vec<String>>, Query, description = "实施主体; repeatable"),
+        ("region" = Option<Vec<String>>, Query, description = "行政区划; repeatable"),
+        ("audience" = Option<Vec<String>>, Query, description = "服务对象 (个人, 法人); repeatable"),
+        ("max_days" = Option<u64>, Query, description = "Only items whose 承诺时限 is at most this many working days"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1..=100 (default 10)"),
+        ("offset" = Option<usize>, Query, description = "Hits to skip, ≤ 10000"),
+        ("highlight" = Option<bool>, Query, description = "Wrap matched words in <em> (default true)"),
+    ),
+    responses(
+        (status = 200, description = "Results", body = SearchResponse),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        (status = 503, description = "Overloaded or timed out", body = ErrorBody),
+    )
+)]
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let req = parse_search(&raw)?;
+    let permit = state
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("server is shutting down".into()))?;
+    let searcher = state.searcher.clone();
+    let resp = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        searcher.search(&req)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("search worker failed: {e}")))??;
+    let took = resp.took_us;
+    let mut out = Json(resp).into_response();
+    out.extensions_mut().insert(EngineTime(took));
+    Ok(out)
+}
+
+/// The whole stored document.
+#[utoipa::path(
+    get,
+    path = "/api/docs/{id}",
+    params(("id" = String, Path, description = "Document id (may contain `/`; looked up as a term, never as a file path)")),
+    responses(
+        (status = 200, description = "The document", body = DocResponse),
+        (status = 404, description = "No such document", body = ErrorBody),
+    )
+)]
+pub async fn doc(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<DocResponse>, ApiError> {
+    let t0 = Instant::now();
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "id must be 1..={MAX_ID_BYTES} bytes"
+        )));
+    }
+    let searcher = state.searcher.clone();
+    let lookup = id.clone();
+    let doc = tokio::task::spawn_blocking(move || searcher.doc(&lookup))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    match doc {
+        Some(doc) => Ok(Json(DocResponse {
+            doc,
+            took_us: t0.elapsed().as_micros() as u64,
+        })),
+        None => Err(ApiError::NotFound(format!("no document with id {id:?}"))),
+    }
+}
+
+/// `GET /api/docs/{id}` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocResponse {
+    /// The stored document.
+    #[serde(flatten)]
+    pub doc: Document,
+    /// Time spent, microseconds.
+    pub took_us: u64,
+}
+
+/// One title completion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestItem {
+    /// The title to complete to.
+    pub title: String,
+    /// Kind of the document.
+    pub kind: String,
+    /// Path of the document.
+    pub path: String,
+}
+
+/// `GET /api/suggest` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestResponse {
+    /// The input.
+    pub query: String,
+    /// Completions, best first.
+    pub suggestions: Vec<SuggestItem>,
+    /// Time spent, microseconds.
+    pub took_us: u64,
+}
+
+/// Title completions while typing: Chinese prefix, full pinyin, pinyin initials.
+#[utoipa::path(
+    get,
+    path = "/api/suggest",
+    params(
+        ("q" = String, Query, description = "What has been typed so far"),
+        ("limit" = Option<usize>, Query, description = "At most this many (default 10, ≤ 20)"),
+    ),
+    responses(
+        (status = 200, description = "Completions", body = SuggestResponse),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+    )
+)]
+pub async fn suggest(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SuggestResponse>, ApiError> {
+    let t0 = Instant::now();
+    let mut q = None;
+    let mut limit = 10;
+    for (k, v) in pairs(&raw) {
+        match k.as_str() {
+            "q" => q = Some(v),
+            "limit" => limit = number("limit", &v)?,
+            _ => {}
+        }
+    }
+    let q = q.ok_or_else(|| ApiError::BadRequest("missing parameter q".into()))?;
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "q must be at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    if limit == 0 || limit > MAX_SUGGEST {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_SUGGEST}"
+        )));
+    }
+    // A scan of precomputed keys, well under a millisecond: no need for the blocking pool.
+    let suggester = state.suggester();
+    let suggestions = suggester
+        .suggest(&q, limit)
+        .into_iter()
+        .map(|s| SuggestItem {
+            title: s.title,
+            kind: s.kind,
+            path: s.path,
+        })
+        .collect();
+    Ok(Json(SuggestResponse {
+        query: q,
+        suggestions,
+        took_us: t0.elapsed().as_micros() as u64,
+    }))
+}
+
+/// `GET /api/status` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusResponse {
+    /// banshi version.
+    pub version: String,
+    /// Documents searchable now.
+    pub documents: u64,
+    /// Corpus files with at least one indexed document.
+    pub files: usize,
+    /// Bytes on disk of the index folder.
+    pub index_size_bytes: u64,
+    /// Unix time (ms) of the last commit.
+    pub last_commit_ms: u64,
+    /// The corpus folder served.
+    pub corpus: String,
+    /// Seconds since start.
+    pub uptime_s: u64,
+    /// The watcher, when running.
+    #[schema(value_type = Option<Object>)]
+    pub watcher: Option<WatchStatus>,
+    /// Files and records not indexed, with reasons.
+    pub skipped: Vec<Skip>,
+    /// Time spent, microseconds.
+    pub took_us: u64,
+}
+
+/// Index and watcher state, and every skipped file with its reason.
+#[utoipa::path(get, path = "/api/status", responses((status = 200, description = "Status", body = StatusResponse)))]
+pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<StatusResponse>, ApiError> {
+    let t0 = Instant::now();
+    let st = state.clone();
+    let (documents, files, size, payload) = tokio::task::spawn_blocking(move || {
+        let idx = st.searcher.index();
+        let files = idx
+            .file_hashes(&st.searcher.tantivy_searcher())
+            .map(|h| h.len())
+            .unwrap_or(0);
+        (
+            st.searcher.num_docs(),
+            files,
+            idx.size_bytes(),
+            idx.payload(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(StatusResponse {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        documents,
+        files,
+        index_size_bytes: size,
+        last_commit_ms: payload.committed_at_ms,
+        corpus: state.corpus.display().to_string(),
+        uptime_s: state.started.elapsed().as_secs(),
+        watcher: state.watch_status(),
+        skipped: payload.skipped,
+        took_us: t0.elapsed().as_micros() as u64,
+    }))
+}
+
+/// Liveness: 200 while serving.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "Serving")))]
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "took_us": 0 }))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let st = state.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        let idx = st.searcher.index();
+        st.metrics.render(st.searcher.num_docs(), idx.size_bytes())
+    })
+    .await
+    .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// `POST /api/admin/reindex` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReindexResponse {
+    /// One-line summary.
+    pub summary: String,
+    /// Whether anything changed.
+    pub committed: bool,
+    /// Time spent, microseconds.
+    pub took_us: u64,
+}
+
+/// Re-sync the whole corpus now (needs `--admin-token`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/reindex",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Synced", body = ReindexResponse),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Admin endpoints disabled", body = ErrorBody),
+    )
+)]
+pub async fn reindex(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<ReindexResponse>, ApiError> {
+    let t0 = Instant::now();
+    let Some(token) = state.admin_token.as_deref() else {
+        return Err(ApiError::AdminDisabled);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        return Err(ApiError::Unauthorized);
+    }
+    let st = state.clone();
+    let report = tokio::task::spawn_blocking(move || st.full_sync())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Unavailable(format!("sync failed: {e}")))?;
+    Ok(Json(ReindexResponse {
+        summary: report.summary(),
+        committed: report.committed,
+        took_us: t0.elapsed().as_micros() as u64,
+    }))
+}
+
+/// Compare secrets without leaking their common prefix length through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The error body every 4xx/5xx carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Code and message.
+    #[schema(value_type = Object, example = json!({"code": "bad_request", "message": "missing parameter q"}))]
+    pub error: serde_json::Value,
+    /// Time spent, microseconds.
+    pub took_us: u64,
+}
+
+/// The OpenAPI description, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "banshi",
+        description = "Search API for Chinese government service catalogues"
+    ),
+    paths(search, doc, suggest, status, health, metrics, reindex),
+    components(schemas(
+        SearchResponse,
+        DocResponse,
+        SuggestResponse,
+        SuggestItem,
+        StatusResponse,
+        ReindexResponse,
+        ErrorBody,
+        Skip
+    ))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

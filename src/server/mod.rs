@@ -1,0 +1,396 @@
+//! The HTTP server: `banshi serve`.
+//!
+//! One [`Searcher`] shared by all requests (reloaded after every commit), searches on the
+//! blocking pool behind a semaphore, the watcher beside it. Layers, outermost first: timing and
+//! metrics (adds `Server-Timing`, fills `took_us` in error bodies), URL/body size bounds and the
+//! per-request timeout, CORS for configured origins, compression.
+
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod page;
+
+use crate::analysis::Analyzer;
+use crate::index::sync::{SyncReport, Syncer};
+use crate::index::{BanshiIndex, IndexError};
+use crate::search::suggest::Suggester;
+use crate::search::{SearchError, Searcher};
+use crate::watch::{self, WatchConfig, WatchHandle, WatchStatus};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use error::ApiError;
+use metrics::Metrics;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Longest accepted URL (path and query), in bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A dictionary override could not be loaded.
+    #[error(transparent)]
+    Analysis(#[from] crate::analysis::AnalysisError),
+    /// Opening or syncing the index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The searcher could not be created.
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The watcher could not start.
+    #[error(transparent)]
+    Watch(#[from] watch::WatchError),
+    /// Any other I/O failure while serving.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything `banshi serve` is told.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The corpus folder.
+    pub corpus: PathBuf,
+    /// The index folder.
+    pub index: PathBuf,
+    /// Dictionary override folder.
+    pub dict: Option<PathBuf>,
+    /// Listen address; port 0 picks a free one.
+    pub addr: String,
+    /// Watch the corpus for changes.
+    pub watch: bool,
+    /// Poll instead of inotify (network shares).
+    pub poll_interval: Option<Duration>,
+    /// Token for admin endpoints; none disables them.
+    pub admin_token: Option<String>,
+    /// Origins allowed to call the API from a browser (the embeddable box).
+    pub cors_origins: Vec<String>,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+}
+
+/// Marker the search handler puts on its response: engine time, for `Server-Timing`.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineTime(pub u64);
+
+/// State shared by all handlers.
+pub struct AppState {
+    /// The one searcher.
+    pub searcher: Arc<Searcher>,
+    suggester: RwLock<Arc<Suggester>>,
+    syncer: Arc<Mutex<Syncer>>,
+    watcher: Mutex<Option<WatchHandle>>,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Bounds concurrent searches to what the cores can run.
+    pub permits: Arc<Semaphore>,
+    /// The corpus folder.
+    pub corpus: PathBuf,
+    /// Admin token, if admin endpoints are on.
+    pub admin_token: Option<String>,
+    /// Start time.
+    pub started: Instant,
+}
+
+impl AppState {
+    /// The current suggester (swapped after every commit).
+    pub fn suggester(&self) -> Arc<Suggester> {
+        self.suggester
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The watcher's state, if it runs.
+    pub fn watch_status(&self) -> Option<WatchStatus> {
+        self.watcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|w| w.status())
+    }
+
+    /// After a commit: make it visible and rebuild what derives from it.
+    pub fn after_sync(&self, report: &SyncReport) {
+        self.metrics.observe_reindex(report.elapsed);
+        if report.committed {
+            self.refresh();
+        }
+    }
+
+    /// Make the latest commit visible and rebuild the suggestions from it.
+    pub fn refresh(&self) {
+        if let Err(e) = self.searcher.reload() {
+            tracing::error!(error = %e, "reloading the searcher failed");
+        }
+        let fresh = Arc::new(Suggester::build(
+            &self.searcher.tantivy_searcher(),
+            self.searcher.index().fields(),
+        ));
+        *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
+    /// Sync the whole corpus now (admin endpoint).
+    pub fn full_sync(&self) -> Result<SyncReport, IndexError> {
+        let report = {
+            let mut syncer = self.syncer.lock().unwrap_or_else(|e| e.into_inner());
+            syncer.full_sync(&self.corpus, &())?
+        };
+        self.after_sync(&report);
+        Ok(report)
+    }
+}
+
+/// The router, with every layer. Public so tests and embedders can mount it.
+pub fn router(state: Arc<AppState>, cors_origins: &[String], timeout: Duration) -> Router {
+    let api = Router::new()
+        .route("/api/search", get(api::search))
+        .route("/api/docs/{*id}", get(api::doc))
+        .route("/api/suggest", get(api::suggest))
+        .route("/api/status", get(api::status))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/admin/reindex", post(api::reindex))
+        .route("/health", get(api::health))
+        .route("/metrics", get(api::metrics))
+        .route("/", get(|| async { Html(page::INDEX_HTML) }))
+        .route(
+            "/assets/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", page::APP_JS) }),
+        )
+        .route(
+            "/assets/app.css",
+            get(|| async { asset("text/css; charset=utf-8", page::APP_CSS) }),
+        )
+        .route(
+            "/embed.js",
+            get(|| async { asset("text/javascript; charset=utf-8", page::EMBED_JS) }),
+        )
+        .route("/docs/{*id}", get(doc_page))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    let mut app = api
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(timeout, bounds));
+    if !cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> =
+            cors_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET])
+                .expose_headers([header::HeaderName::from_static("server-timing")]),
+        );
+    }
+    app.layer(middleware::from_fn_with_state(state.clone(), timing))
+        .with_state(state)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The server-rendered document page (readable without JavaScript).
+async fn doc_page(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(params): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let searcher = state.searcher.clone();
+    let lookup = id.clone();
+    let found = tokio::task::spawn_blocking(move || searcher.doc(&lookup)).await;
+    match found {
+        Ok(Ok(Some(doc))) => {
+            let analyzer: &Analyzer = state.searcher.index().analyzer();
+            Html(page::render_doc(
+                &doc,
+                params.get("q").map(String::as_str),
+                analyzer,
+            ))
+            .into_response()
+        }
+        Ok(Ok(None)) => (
+            axum::http::StatusCode::NOT_FOUND,
+            Html(page::render_not_found(&id)),
+        )
+            .into_response(),
+        Ok(Err(e)) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// URL and body bounds, and the per-request timeout.
+async fn bounds(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::UriTooLong(MAX_URI_BYTES).into_response();
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return ApiError::PayloadTooLarge(MAX_BODY_BYTES).into_response();
+    }
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout(timeout.as_millis() as u64).into_response(),
+    }
+}
+
+/// Times every request: `Server-Timing`, `took_us` in error bodies, and the metrics.
+async fn timing(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let t0 = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
+    let mut resp = next.run(req).await;
+    let elapsed = t0.elapsed();
+    if let Some(err) = resp.extensions_mut().remove::<ApiError>() {
+        let (status, _) = err.status_and_code();
+        let mut fresh = (status, Json(err.body(elapsed.as_micros() as u64))).into_response();
+        for (k, v) in resp.headers() {
+            if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+                fresh.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        resp = fresh;
+    }
+    let mut timing = format!("total;dur={:.3}", elapsed.as_secs_f64() * 1000.0);
+    if let Some(EngineTime(us)) = resp.extensions().get::<EngineTime>() {
+        timing = format!("search;dur={:.3}, {timing}", *us as f64 / 1000.0);
+    }
+    if let Ok(v) = HeaderValue::from_str(&timing) {
+        resp.headers_mut().insert("server-timing", v);
+    }
+    state
+        .metrics
+        .observe_request(&route, &method, resp.status().as_u16(), elapsed);
+    resp
+}
+
+/// Open, sync, bind, print `listening on http://ADDR`, watch, serve until SIGINT/SIGTERM.
+pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
+    let dict = crate::config::dict_dir(cfg.dict.as_deref(), &cfg.index);
+    let analyzer = Analyzer::load(dict.as_deref())?;
+    let (index, rebuilt) = BanshiIndex::open_or_create(&cfg.index, analyzer)?;
+    if rebuilt {
+        tracing::warn!(index = %cfg.index.display(), "schema or dictionary changed: rebuilding");
+    }
+    let syncer = Syncer::open(index.clone())?;
+    let syncer = Arc::new(Mutex::new(syncer));
+    let searcher = Arc::new(Searcher::new(index)?);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = Arc::new(AppState {
+        searcher,
+        suggester: RwLock::new(Arc::new(Suggester::empty())),
+        syncer: syncer.clone(),
+        watcher: Mutex::new(None),
+        metrics: Metrics::new(),
+        permits: Arc::new(Semaphore::new(cores * 2)),
+        corpus: cfg.corpus.clone(),
+        admin_token: cfg.admin_token.clone(),
+        started: Instant::now(),
+    });
+    // Bind before the (possibly long) first sync, so a taken port fails fast.
+    let listener = tokio::net::TcpListener::bind(&cfg.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: cfg.addr.clone(),
+            source,
+        })?;
+    let addr: SocketAddr = listener.local_addr()?;
+
+    // Watch first, then reconcile with the folder: changes made while we were down are picked
+    // up by the sync, and changes made during it by the watcher.
+    if cfg.watch {
+        let st = state.clone();
+        let mut wc = WatchConfig::new(cfg.corpus.clone());
+        wc.poll_interval = cfg.poll_interval;
+        let handle = watch::spawn(wc, syncer.clone(), move |report| st.after_sync(report))?;
+        *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+    let st = state.clone();
+    let report = tokio::task::spawn_blocking(move || st.full_sync())
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    eprintln!("{}", report.summary());
+    for s in &report.skipped {
+        tracing::info!(path = %s.path, reason = %s.reason, "skipped");
+    }
+    // Suggestions for the existing index even when the sync changed nothing.
+    state.refresh();
+
+    let app = router(state.clone(), &cfg.cors_origins, cfg.request_timeout);
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    // In-flight requests are done. Stop the watcher (it finishes any sync it is in: commits are
+    // atomic), then release the writer.
+    let handle = state
+        .watcher
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(h) = handle {
+        tokio::task::spawn_blocking(move || h.stop()).await.ok();
+    }
+    eprintln!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
