@@ -52,7 +52,7 @@ pub enum Command {
         /// Poll the corpus every N milliseconds instead of using OS events (network shares).
         #[arg(long, value_name = "MS")]
         poll_interval: Option<u64>,
-        /// Enables admin endpoints (POST /api/admin/reindex) for `Authorization: Bearer TOKEN`.
+        /// Enables admin endpoints (POST /api/reindex) for `Authorization: Bearer TOKEN`.
         #[arg(long, env = "BANSHI_ADMIN_TOKEN")]
         admin_token: Option<String>,
         /// Origin allowed to call the API from a browser (the embeddable search box); repeatable.
@@ -61,6 +61,27 @@ pub enum Command {
         /// Per-request time limit in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
+    },
+    /// Load-test a search endpoint over HTTP: QPS and latency percentiles.
+    Bench {
+        /// Base URL of a banshi server, or a URL template with `{q}` for any engine.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Query file, one per line (default: the shipped mix, benches/queries.txt).
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        /// Unmeasured warm-up seconds.
+        #[arg(long, default_value_t = 1.0)]
+        warmup: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Search the index from the terminal.
     Search {

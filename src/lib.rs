@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod config;
 pub mod corpus;
 pub mod index;
+pub mod loadgen;
 pub mod schema;
 pub mod search;
 pub mod server;

@@ -76,6 +76,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tokio::runtime::Runtime::new()?.block_on(banshi::server::run(cfg))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench {
+            url,
+            queries,
+            concurrency,
+            duration,
+            warmup,
+            json,
+        } => {
+            let text = match queries {
+                Some(p) => std::fs::read_to_string(&p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => banshi::loadgen::DEFAULT_QUERIES.to_string(),
+            };
+            let cfg = banshi::loadgen::LoadConfig {
+                url,
+                queries: banshi::loadgen::parse_queries(&text),
+                concurrency,
+                duration: std::time::Duration::from_secs_f64(duration),
+                warmup: std::time::Duration::from_secs_f64(warmup),
+            };
+            let report = tokio::runtime::Runtime::new()?.block_on(banshi::loadgen::run(cfg))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.summary());
+            }
+            Ok(if report.errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Search {
             query,
             index,

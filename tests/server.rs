@@ -313,14 +313,31 @@ fn every_error_is_a_json_4xx() {
     assert_eq!(r.status(), 405);
     assert_eq!(json(r)["error"]["code"], "method_not_allowed");
     let r = client()
-        .post(s.url("/api/admin/reindex"))
+        .post(s.url("/api/search?q=a"))
         .body(vec![b'x'; 200_000])
         .send()
         .unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(json(r)["error"]["code"], "payload_too_large");
-    let r = client().post(s.url("/api/admin/reindex")).send().unwrap();
-    assert_eq!(r.status(), 403, "admin is off without --admin-token");
+    let r = client().post(s.url("/api/reindex")).send().unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "admin routes do not exist without --admin-token"
+    );
+    // An error body asked for with gzip is still readable (not mislabelled as compressed).
+    let r = client()
+        .get(s.url("/api/search?q=a&kind=bad"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers().get("content-encoding").is_none(),
+        "{:?}",
+        r.headers()
+    );
+    assert_eq!(json(r)["error"]["code"], "bad_request");
     // Malformed staff syntax degrades to text instead of failing.
     for q in [
         "\"营业执照",
@@ -348,16 +365,16 @@ fn admin_reindex_needs_the_token() {
         index.path(),
         &["--no-watch", "--admin-token", "s3cret"],
     );
-    let r = client().post(s.url("/api/admin/reindex")).send().unwrap();
+    let r = client().post(s.url("/api/reindex")).send().unwrap();
     assert_eq!(r.status(), 401);
     let r = client()
-        .post(s.url("/api/admin/reindex"))
+        .post(s.url("/api/reindex"))
         .bearer_auth("wrong")
         .send()
         .unwrap();
     assert_eq!(r.status(), 401);
     let r = client()
-        .post(s.url("/api/admin/reindex"))
+        .post(s.url("/api/reindex"))
         .bearer_auth("s3cret")
         .send()
         .unwrap();

@@ -17,6 +17,8 @@ use utoipa::{OpenApi, ToSchema};
 
 /// Longest accepted document id, in bytes.
 const MAX_ID_BYTES: usize = 512;
+/// How long a search may wait for a free worker before it is turned away with 503.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Most suggestions per request.
 const MAX_SUGGEST: usize = 20;
 
@@ -104,12 +106,18 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let req = parse_search(&raw)?;
-    let permit = state
-        .permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("server is shutting down".into()))?;
+    // Backpressure: a bounded number of searches run at once; the rest wait briefly, then get
+    // a 503 with Retry-After instead of piling up until everything times out.
+    let permit = match tokio::time::timeout(QUEUE_WAIT, state.permits.clone().acquire_owned()).await
+    {
+        Ok(Ok(p)) => p,
+        Ok(Err(_)) => return Err(ApiError::Unavailable("server is shutting down".into())),
+        Err(_) => {
+            return Err(ApiError::Unavailable(
+                "too many searches in flight; retry shortly".into(),
+            ))
+        }
+    };
     let searcher = state.searcher.clone();
     let resp = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -331,7 +339,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// `POST /api/admin/reindex` answer.
+/// `POST /api/reindex` answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReindexResponse {
     /// One-line summary.
@@ -345,12 +353,12 @@ pub struct ReindexResponse {
 /// Re-sync the whole corpus now (needs `--admin-token`).
 #[utoipa::path(
     post,
-    path = "/api/admin/reindex",
+    path = "/api/reindex",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Synced", body = ReindexResponse),
         (status = 401, description = "Missing or wrong token", body = ErrorBody),
-        (status = 403, description = "Admin endpoints disabled", body = ErrorBody),
+        (status = 404, description = "Admin endpoints are off (no --admin-token)", body = ErrorBody),
     )
 )]
 pub async fn reindex(
@@ -359,7 +367,7 @@ pub async fn reindex(
 ) -> Result<Json<ReindexResponse>, ApiError> {
     let t0 = Instant::now();
     let Some(token) = state.admin_token.as_deref() else {
-        return Err(ApiError::AdminDisabled);
+        return Err(ApiError::NotFound("no such route".into()));
     };
     let given = headers
         .get(header::AUTHORIZATION)

@@ -30,9 +30,6 @@ pub enum ApiError {
     /// The admin token is missing or wrong.
     #[error("a valid admin token is required (Authorization: Bearer TOKEN)")]
     Unauthorized,
-    /// Admin endpoints are off because no token was configured.
-    #[error("admin endpoints are disabled; start the server with --admin-token")]
-    AdminDisabled,
     /// The request took longer than the server allows.
     #[error("request timed out after {0} ms")]
     Timeout(u64),
@@ -54,7 +51,6 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled"),
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -168,7 +168,6 @@ pub fn router(state: Arc<AppState>, cors_origins: &[String], timeout: Duration) 
         .route("/api/suggest", get(api::suggest))
         .route("/api/status", get(api::status))
         .route("/api/openapi.json", get(api::openapi))
-        .route("/api/admin/reindex", post(api::reindex))
         .route("/health", get(api::health))
         .route("/metrics", get(api::metrics))
         .route("/", get(|| async { Html(page::INDEX_HTML) }))
@@ -187,6 +186,12 @@ pub fn router(state: Arc<AppState>, cors_origins: &[String], timeout: Duration) 
         .route("/docs/{*id}", get(doc_page))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    // Admin routes exist only when a token is configured: anonymous callers cannot even find them.
+    let api = if state.admin_token.is_some() {
+        api.route("/api/reindex", post(api::reindex))
+    } else {
+        api
+    };
     let mut app = api
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(timeout, bounds));
@@ -279,9 +284,18 @@ async fn timing(State(state): State<Arc<AppState>>, req: Request, next: Next) ->
         let (status, _) = err.status_and_code();
         let mut fresh = (status, Json(err.body(elapsed.as_micros() as u64))).into_response();
         for (k, v) in resp.headers() {
-            if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+            // The new body is plain JSON: drop the old body's framing and encoding.
+            if k != header::CONTENT_LENGTH
+                && k != header::CONTENT_TYPE
+                && k != header::CONTENT_ENCODING
+            {
                 fresh.headers_mut().insert(k.clone(), v.clone());
             }
+        }
+        if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+            fresh
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp = fresh;
     }
