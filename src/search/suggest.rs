@@ -83,9 +83,34 @@ struct Entry {
     norm: String,
     /// [`char_bits`] of `norm`: a title lacking a character of the query cannot contain it.
     chars: u128,
-    /// This title's pinyin: `Suggester::syls[syl_from..syl_to]`, one per character.
-    syl_from: u32,
-    syl_to: u32,
+}
+
+/// One reading of a character (`zhuang` is the longest), ASCII lower case, stored inline so
+/// the pinyin matcher never follows a pointer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reading {
+    bytes: [u8; 7],
+    len: u8,
+}
+
+impl Reading {
+    /// `r` as a reading, if it is 1 to 7 ASCII letters or digits.
+    fn new(r: &str) -> Option<Reading> {
+        let len = r.len();
+        if !(1..=7).contains(&len) || !r.bytes().all(|b| bit(b) != 0) {
+            return None;
+        }
+        let mut bytes = [0; 7];
+        bytes[..len].copy_from_slice(r.as_bytes());
+        Some(Reading {
+            bytes,
+            len: len as u8,
+        })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
 }
 
 /// One character of a title, as pinyin.
@@ -98,6 +123,9 @@ struct Syl {
     /// Letters that can follow the first one in a match starting here: the second letter of a
     /// reading, or the first of the next character's (initials, one-letter readings).
     seconds: u64,
+    /// Every letter of the readings of this character and the rest of its title: a match
+    /// starting here cannot use a letter outside it.
+    after: u64,
     /// The readings: `Suggester::readings[from..from + n]`, the spellings of the most common
     /// reading first (`n_primary` of them). None: the character never matches.
     from: u32,
@@ -129,12 +157,15 @@ pub struct Suggester {
     entries: Vec<Entry>,
     /// Every title's characters as pinyin, title after title.
     syls: Vec<Syl>,
+    /// Per entry, its characters: `syls[from..to]` (apart from `entries`: the pinyin scan
+    /// touches only these).
+    spans: Vec<(u32, u32)>,
     /// The entry of each of `syls`.
     syl_entry: Vec<u32>,
     /// Per letter (see [`bit`]): the positions in `syls` with a reading starting with it.
     postings: Vec<Vec<u32>>,
-    /// Distinct characters' readings, ASCII lower case; shared by every title using the char.
-    readings: Vec<Box<str>>,
+    /// Distinct characters' readings; shared by every title using the char.
+    readings: Vec<Reading>,
 }
 
 impl std::fmt::Debug for Suggester {
@@ -237,19 +268,26 @@ impl Suggester {
                 out.syls.extend(syl);
             }
             let syl_to = out.syls.len();
-            for p in syl_from..syl_to.saturating_sub(1) {
-                out.syls[p].seconds |= out.syls[p + 1].firsts;
+            let mut after = 0;
+            for p in (syl_from..syl_to).rev() {
+                if p + 1 < syl_to {
+                    let next = out.syls[p + 1].firsts;
+                    out.syls[p].seconds |= next;
+                }
+                for r in &out.readings[out.syls[p].readings(false)] {
+                    after |= r.as_bytes().iter().fold(0, |m, &b| m | bit(b));
+                }
+                out.syls[p].after = after;
             }
             out.syl_entry
                 .resize(syl_to, u32::try_from(out.entries.len()).unwrap_or(u32::MAX));
+            out.spans.push((syl_from as u32, syl_to as u32));
             out.entries.push(Entry {
                 title: c.title,
                 kind: c.kind,
                 path: c.path,
                 chars: char_bits(&norm),
                 norm,
-                syl_from: syl_from as u32,
-                syl_to: syl_to as u32,
             });
         }
         for (p, syl) in out.syls.iter().enumerate() {
@@ -273,6 +311,7 @@ impl Suggester {
         Suggester {
             entries: Vec::new(),
             syls: Vec::new(),
+            spans: Vec::new(),
             syl_entry: Vec::new(),
             postings: vec![Vec::new(); LETTERS],
             readings: Vec::new(),
@@ -354,19 +393,24 @@ impl Suggester {
         let Some(&q0) = q.first() else { return };
         let letter = bit(q0).trailing_zeros() as usize;
         let second = q.get(1).map_or(0, |&b| bit(b));
+        let letters = q.iter().fold(0, |m, &b| m | bit(b));
         for &p in self.postings.get(letter).into_iter().flatten() {
             let p = p as usize;
             let e = self.syl_entry[p] as usize;
-            let entry = &self.entries[e];
-            let (best, other) = if p == entry.syl_from as usize {
+            let (from, to) = self.spans[e];
+            let (best, other) = if p == from as usize {
                 (PINYIN_PREFIX, PINYIN_PREFIX_OTHER)
             } else {
                 (PINYIN_INFIX, PINYIN_INFIX_OTHER)
             };
-            if class[e] <= best || (q.len() > 1 && self.syls[p].seconds & second == 0) {
+            let syl = &self.syls[p];
+            if class[e] <= best
+                || (q.len() > 1 && syl.seconds & second == 0)
+                || syl.after & letters != letters
+            {
                 continue;
             }
-            let syls = &self.syls[p..entry.syl_to as usize];
+            let syls = &self.syls[p..to as usize];
             // All readings first: a miss (the common case) is then known in one pass.
             if self.pinyin_match(q, syls, false) {
                 let c = if self.pinyin_match(q, syls, true) {
@@ -486,12 +530,13 @@ fn kind_rank(kind: &str) -> u8 {
 /// [`MAX_READINGS`] readings; other letters and digits get none (they match no pinyin);
 /// anything else (punctuation, which [`match_key`] already drops) is skipped (`None`).
 /// `seconds` covers the readings only: the next character's part is added per title.
-fn char_syl(c: char, readings: &mut Vec<Box<str>>) -> Option<Syl> {
+fn char_syl(c: char, readings: &mut Vec<Reading>) -> Option<Syl> {
     let from = readings.len();
-    let add = |readings: &mut Vec<Box<str>>, r: String| {
-        let ok = !r.is_empty() && r.bytes().all(|b| bit(b) != 0);
-        if ok && !readings[from..].iter().any(|x| **x == *r) {
-            readings.push(r.into_boxed_str());
+    let add = |readings: &mut Vec<Reading>, r: String| {
+        if let Some(r) = Reading::new(&r) {
+            if !readings[from..].contains(&r) {
+                readings.push(r);
+            }
         }
     };
     let mut n_primary = 0;
@@ -528,13 +573,12 @@ fn char_syl(c: char, readings: &mut Vec<Box<str>>) -> Option<Syl> {
         n_primary = n;
     }
     let mine = &readings[from..];
-    let firsts_of = |rs: &[Box<str>]| rs.iter().fold(0, |m, r| m | bit(r.as_bytes()[0]));
+    let firsts_of = |rs: &[Reading]| rs.iter().fold(0, |m, r| m | bit(r.bytes[0]));
     Some(Syl {
         firsts: firsts_of(mine),
         firsts_primary: firsts_of(&mine[..n_primary]),
-        seconds: mine
-            .iter()
-            .fold(0, |m, r| m | r.as_bytes().get(1).map_or(0, |&b| bit(b))),
+        seconds: mine.iter().fold(0, |m, r| m | bit(r.bytes[1])),
+        after: 0,
         from: from as u32,
         // A character has at most MAX_READINGS readings, two spellings each.
         n: n as u16,
@@ -893,7 +937,11 @@ mod tests {
         eprintln!("index: {:?} docs={}", t.elapsed(), r.docs);
         f.searcher.reload().unwrap();
         let ts = f.searcher.tantivy_searcher();
-        eprintln!("segments={} docs={}", ts.segment_readers().len(), ts.num_docs());
+        eprintln!(
+            "segments={} docs={}",
+            ts.segment_readers().len(),
+            ts.num_docs()
+        );
         let mut s = Suggester::empty();
         let mut bmin = std::time::Duration::MAX;
         for _ in 0..10 {
@@ -901,24 +949,75 @@ mod tests {
             s = Suggester::build(&ts, f.searcher.index().fields());
             bmin = bmin.min(t.elapsed());
         }
-        eprintln!("build min: {:?} titles={} syls={}", bmin, s.len(), s.syls.len());
+        eprintln!(
+            "build min: {:?} titles={} syls={}",
+            bmin,
+            s.len(),
+            s.syls.len()
+        );
         let t = Instant::now();
         let mut n = 0;
-        for seg in ts.segment_readers() { let c = seg.fast_fields().str("title_exact").unwrap().unwrap(); for t in terms(&c) { n += match_key(&t).len(); } }
+        for seg in ts.segment_readers() {
+            let c = seg.fast_fields().str("title_exact").unwrap().unwrap();
+            for t in terms(&c) {
+                n += match_key(&t).len();
+            }
+        }
         eprintln!("terms+match_key: {:?} {n}", t.elapsed());
         let mut worst = std::time::Duration::ZERO;
-        for q in ["营业", "营业执照", "yingye", "yingyezhizhao", "yyzz", "sfz", "shenfenz", "s", "社会保险", "医疗", "zzzzzzz", "婚姻登记证明补领", "x", "a", "jmsfz", "gongjijin", "gjj", "营业执照😀", "xingzhengxuke", "yinhang", "changqi", "lvshi", "qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjklzxcvbnmqwertyuiopas"] {
+        for q in [
+            "营业",
+            "营业执照",
+            "yingye",
+            "yingyezhizhao",
+            "yyzz",
+            "sfz",
+            "shenfenz",
+            "s",
+            "社会保险",
+            "医疗",
+            "zzzzzzz",
+            "婚姻登记证明补领",
+            "x",
+            "a",
+            "jmsfz",
+            "gongjijin",
+            "gjj",
+            "营业执照😀",
+            "xingzhengxuke",
+            "yinhang",
+            "changqi",
+            "lvshi",
+            "qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjklzxcvbnmqwertyuiopas",
+        ] {
             let n = 200;
             let mut got = Vec::new();
             let mut per = std::time::Duration::MAX;
             for _ in 0..10 {
                 let t = Instant::now();
-                for _ in 0..n { got = s.suggest(q, 10); }
+                for _ in 0..n {
+                    got = s.suggest(q, 10);
+                }
                 per = per.min(t.elapsed() / n);
             }
             worst = worst.max(per);
-            eprintln!("{q:>16}: {per:?}/query  {:?}", got.iter().take(6).map(|x| format!("{}[{}]", x.title, x.kind)).collect::<Vec<_>>());
+            eprintln!(
+                "{q:>16}: {per:?}/query  {:?}",
+                got.iter()
+                    .take(6)
+                    .map(|x| format!("{}[{}]", x.title, x.kind))
+                    .collect::<Vec<_>>()
+            );
         }
         eprintln!("worst {worst:?}");
+        for q in ["s", "shenfenz", "yinhang", "gjj", "yingye"] {
+            let q = q.as_bytes();
+            let list = &s.postings[bit(q[0]).trailing_zeros() as usize];
+            let second = q.get(1).map_or(0, |&b| bit(b));
+            let letters = q.iter().fold(0, |m, &b| m | bit(b));
+            let sec = list.iter().filter(|&&p| q.len() == 1 || s.syls[p as usize].seconds & second != 0).count();
+            let aft = list.iter().filter(|&&p| (q.len() == 1 || s.syls[p as usize].seconds & second != 0) && s.syls[p as usize].after & letters == letters).count();
+            eprintln!("{}: postings {} seconds {} after {}", String::from_utf8_lossy(q), list.len(), sec, aft);
+        }
     }
 }

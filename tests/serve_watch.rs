@@ -1,0 +1,162 @@
+//! The watcher through the real server: files changed on disk show up in `/api/search` and
+//! `/api/status` while the server keeps answering.
+
+mod common;
+
+use common::{client, eventually, tempdir, write, Server};
+use serde_json::Value;
+
+fn ids(s: &Server, q: &str) -> Option<Vec<String>> {
+    let r = client()
+        .get(s.url("/api/search"))
+        .query(&[("q", q), ("limit", "100")])
+        .send()
+        .ok()?;
+    assert_eq!(r.status(), 200, "search {q}");
+    let v: Value = r.json().ok()?;
+    let mut ids: Vec<String> = v["hits"]
+        .as_array()?
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    Some(ids)
+}
+
+fn wait_ids(s: &Server, q: &str, want: &[&str]) {
+    eventually(20, &format!("{q} → {want:?}"), || {
+        let got = ids(s, q)?;
+        (got == want).then_some(())
+    });
+}
+
+#[test]
+fn edits_on_disk_are_searchable_without_restart() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n婚姻登记处办理。");
+    let s = Server::start(c, index.path(), &[]);
+    wait_ids(&s, "结婚登记", &["YC1"]);
+
+    // Create.
+    write(c, "guides/b.md", "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。");
+    wait_ids(&s, "离婚", &["YC2"]);
+    // Modify.
+    write(c, "guides/b.md", "---\ntitle: 补领结婚证\ncode: YC2\n---\n遗失补领。");
+    wait_ids(&s, "离婚", &[]);
+    wait_ids(&s, "补领", &["YC2"]);
+    // Atomic save: write a temp file, rename over.
+    write(c, "guides/.a.md.swp", "junk");
+    write(c, "guides/a.md.tmp", "---\ntitle: 结婚登记（新）\ncode: YC1\n---\n新版本：预约办理。");
+    std::fs::rename(c.join("guides/a.md.tmp"), c.join("guides/a.md")).unwrap();
+    wait_ids(&s, "预约", &["YC1"]);
+    // Rename.
+    std::fs::rename(c.join("guides/b.md"), c.join("guides/c.md")).unwrap();
+    let st = eventually(20, "rename reflected", || {
+        let v: Value = client().get(s.url("/api/docs/YC2")).send().ok()?.json().ok()?;
+        (v["path"] == "guides/c.md").then_some(v)
+    });
+    assert_eq!(st["title"], "补领结婚证");
+    // Delete.
+    std::fs::remove_file(c.join("guides/c.md")).unwrap();
+    wait_ids(&s, "补领", &[]);
+    // A broken file keeps its previous version and is reported until fixed.
+    write(c, "guides/a.md", "---\ntitle: [broken\n---\n");
+    let st = eventually(20, "skip reported in /api/status", || {
+        let v: Value = client().get(s.url("/api/status")).send().ok()?.json().ok()?;
+        let skipped = v["skipped"].as_array()?;
+        skipped.iter().any(|k| k["path"] == "guides/a.md").then_some(v)
+    });
+    assert!(st["watcher"]["state"].is_string(), "{st}");
+    assert_eq!(ids(&s, "预约").unwrap(), ["YC1"], "previous version stays searchable");
+    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n修好了。");
+    eventually(20, "skip cleared", || {
+        let v: Value = client().get(s.url("/api/status")).send().ok()?.json().ok()?;
+        v["skipped"].as_array()?.is_empty().then_some(())
+    });
+    // The re-index runs are counted in /metrics.
+    let m = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let runs: f64 = m
+        .lines()
+        .find(|l| l.starts_with("banshi_reindex_runs_total"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(runs >= 5.0, "{m}");
+}
+
+#[test]
+fn a_burst_is_coalesced_and_searches_never_fail_meanwhile() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path().to_path_buf();
+    write(&c, "guides/seed.md", "---\ntitle: 起点说明\n---\n起点。");
+    let s = Server::start(&c, index.path(), &[]);
+    let base = s.base.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let searcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let (mut ok, mut bad) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match client().get(format!("{base}/api/search?q=批量事项")).send() {
+                    Ok(r) if r.status() == 200 => ok += 1,
+                    _ => bad += 1,
+                }
+            }
+            (ok, bad)
+        })
+    };
+    for i in 0..1000 {
+        write(
+            &c,
+            &format!("bulk/d{}/item{i}.md", i % 10),
+            format!("---\ntitle: 批量事项{i}\n---\n批量事项正文{i}。"),
+        );
+    }
+    let total = eventually(60, "all 1000 burst files searchable", || {
+        let v: Value = client()
+            .get(s.url("/api/search?q=批量事项"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        let t = v["total"].as_u64()?;
+        (t == 1000).then_some(t)
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, bad) = searcher.join().unwrap();
+    assert_eq!(total, 1000);
+    assert_eq!(bad, 0, "{ok} searches succeeded, {bad} failed during the burst");
+    assert!(ok > 10, "only {ok} searches ran during the burst");
+    let st: Value = client().get(s.url("/api/status")).send().unwrap().json().unwrap();
+    let commits = st["watcher"]["commits"].as_u64().unwrap();
+    assert!(commits < 50, "1000 files took {commits} commits: {st}");
+    // A folder deleted: all its documents follow.
+    std::fs::remove_dir_all(c.join("bulk/d3")).unwrap();
+    eventually(30, "folder removal reflected", || {
+        let v: Value = client()
+            .get(s.url("/api/search?q=批量事项"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        (v["total"].as_u64()? == 900).then_some(())
+    });
+}
+
+#[test]
+fn changes_while_stopped_are_picked_up_at_start() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n办理。");
+    write(c, "guides/b.md", "---\ntitle: 离婚登记\ncode: YC2\n---\n办理。");
+    let mut s = Server::start(c, index.path(), &[]);
+    wait_ids(&s, "登记", &["YC1", "YC2"]);
+    assert!(s.terminate().success());
+    std::fs::remove_file(c.join("guides/b.md")).unwrap();
+    write(c, "guides/c.md", "---\ntitle: 出生登记\ncode: YC3\n---\n办理。");
+    let s = Server::start(c, index.path(), &["--no-watch"]);
+    assert_eq!(ids(&s, "登记").unwrap(), ["YC1", "YC3"]);
+}
