@@ -35,26 +35,47 @@ fn edits_on_disk_are_searchable_without_restart() {
     let corpus = tempdir();
     let index = tempdir();
     let c = corpus.path();
-    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n婚姻登记处办理。");
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 结婚登记\ncode: YC1\n---\n婚姻登记处办理。",
+    );
     let s = Server::start(c, index.path(), &[]);
     wait_ids(&s, "结婚登记", &["YC1"]);
 
     // Create.
-    write(c, "guides/b.md", "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。");
+    write(
+        c,
+        "guides/b.md",
+        "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。",
+    );
     wait_ids(&s, "离婚", &["YC2"]);
     // Modify.
-    write(c, "guides/b.md", "---\ntitle: 补领结婚证\ncode: YC2\n---\n遗失补领。");
+    write(
+        c,
+        "guides/b.md",
+        "---\ntitle: 补领结婚证\ncode: YC2\n---\n遗失补领。",
+    );
     wait_ids(&s, "离婚", &[]);
     wait_ids(&s, "补领", &["YC2"]);
     // Atomic save: write a temp file, rename over.
     write(c, "guides/.a.md.swp", "junk");
-    write(c, "guides/a.md.tmp", "---\ntitle: 结婚登记（新）\ncode: YC1\n---\n新版本：预约办理。");
+    write(
+        c,
+        "guides/a.md.tmp",
+        "---\ntitle: 结婚登记（新）\ncode: YC1\n---\n新版本：预约办理。",
+    );
     std::fs::rename(c.join("guides/a.md.tmp"), c.join("guides/a.md")).unwrap();
     wait_ids(&s, "预约", &["YC1"]);
     // Rename.
     std::fs::rename(c.join("guides/b.md"), c.join("guides/c.md")).unwrap();
     let st = eventually(20, "rename reflected", || {
-        let v: Value = client().get(s.url("/api/docs/YC2")).send().ok()?.json().ok()?;
+        let v: Value = client()
+            .get(s.url("/api/docs/YC2"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
         (v["path"] == "guides/c.md").then_some(v)
     });
     assert_eq!(st["title"], "补领结婚证");
@@ -64,19 +85,45 @@ fn edits_on_disk_are_searchable_without_restart() {
     // A broken file keeps its previous version and is reported until fixed.
     write(c, "guides/a.md", "---\ntitle: [broken\n---\n");
     let st = eventually(20, "skip reported in /api/status", || {
-        let v: Value = client().get(s.url("/api/status")).send().ok()?.json().ok()?;
+        let v: Value = client()
+            .get(s.url("/api/status"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
         let skipped = v["skipped"].as_array()?;
-        skipped.iter().any(|k| k["path"] == "guides/a.md").then_some(v)
+        skipped
+            .iter()
+            .any(|k| k["path"] == "guides/a.md")
+            .then_some(v)
     });
     assert!(st["watcher"]["state"].is_string(), "{st}");
-    assert_eq!(ids(&s, "预约").unwrap(), ["YC1"], "previous version stays searchable");
-    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n修好了。");
+    assert_eq!(
+        ids(&s, "预约").unwrap(),
+        ["YC1"],
+        "previous version stays searchable"
+    );
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 结婚登记\ncode: YC1\n---\n修好了。",
+    );
     eventually(20, "skip cleared", || {
-        let v: Value = client().get(s.url("/api/status")).send().ok()?.json().ok()?;
+        let v: Value = client()
+            .get(s.url("/api/status"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
         v["skipped"].as_array()?.is_empty().then_some(())
     });
     // The re-index runs are counted in /metrics.
-    let m = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let m = client()
+        .get(s.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     let runs: f64 = m
         .lines()
         .find(|l| l.starts_with("banshi_reindex_runs_total"))
@@ -127,9 +174,17 @@ fn a_burst_is_coalesced_and_searches_never_fail_meanwhile() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (ok, bad) = searcher.join().unwrap();
     assert_eq!(total, 1000);
-    assert_eq!(bad, 0, "{ok} searches succeeded, {bad} failed during the burst");
+    assert_eq!(
+        bad, 0,
+        "{ok} searches succeeded, {bad} failed during the burst"
+    );
     assert!(ok > 10, "only {ok} searches ran during the burst");
-    let st: Value = client().get(s.url("/api/status")).send().unwrap().json().unwrap();
+    let st: Value = client()
+        .get(s.url("/api/status"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let commits = st["watcher"]["commits"].as_u64().unwrap();
     assert!(commits < 50, "1000 files took {commits} commits: {st}");
     // A folder deleted: all its documents follow.
@@ -150,13 +205,25 @@ fn changes_while_stopped_are_picked_up_at_start() {
     let corpus = tempdir();
     let index = tempdir();
     let c = corpus.path();
-    write(c, "guides/a.md", "---\ntitle: 结婚登记\ncode: YC1\n---\n办理。");
-    write(c, "guides/b.md", "---\ntitle: 离婚登记\ncode: YC2\n---\n办理。");
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 结婚登记\ncode: YC1\n---\n办理。",
+    );
+    write(
+        c,
+        "guides/b.md",
+        "---\ntitle: 离婚登记\ncode: YC2\n---\n办理。",
+    );
     let mut s = Server::start(c, index.path(), &[]);
     wait_ids(&s, "登记", &["YC1", "YC2"]);
     assert!(s.terminate().success());
     std::fs::remove_file(c.join("guides/b.md")).unwrap();
-    write(c, "guides/c.md", "---\ntitle: 出生登记\ncode: YC3\n---\n办理。");
+    write(
+        c,
+        "guides/c.md",
+        "---\ntitle: 出生登记\ncode: YC3\n---\n办理。",
+    );
     let s = Server::start(c, index.path(), &["--no-watch"]);
     assert_eq!(ids(&s, "登记").unwrap(), ["YC1", "YC3"]);
 }

@@ -249,12 +249,14 @@ impl Suggester {
             }
         }
 
+        eprintln!("phase collect {:?}", t0.elapsed());
         let mut list: Vec<(String, Candidate)> = best.into_iter().collect();
         // Titles are unique (equal titles have equal keys), so this order is total.
         list.sort_unstable_by(|(_, a), (_, b)| {
             (a.rank, a.chars, &a.title).cmp(&(b.rank, b.chars, &b.title))
         });
 
+        eprintln!("phase sort {:?}", t0.elapsed());
         let mut out = Suggester::empty();
         out.entries.reserve(list.len());
         // Per distinct character: its syllable, or `None` for characters pinyin skips.
@@ -290,6 +292,7 @@ impl Suggester {
                 norm,
             });
         }
+        eprintln!("phase syls {:?}", t0.elapsed());
         for (p, syl) in out.syls.iter().enumerate() {
             let mut firsts = syl.firsts;
             while firsts != 0 {
@@ -297,6 +300,7 @@ impl Suggester {
                 firsts &= firsts - 1;
             }
         }
+        eprintln!("phase postings {:?}", t0.elapsed());
         tracing::debug!(
             titles = out.entries.len(),
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
@@ -1015,9 +1019,24 @@ mod tests {
             let list = &s.postings[bit(q[0]).trailing_zeros() as usize];
             let second = q.get(1).map_or(0, |&b| bit(b));
             let letters = q.iter().fold(0, |m, &b| m | bit(b));
-            let sec = list.iter().filter(|&&p| q.len() == 1 || s.syls[p as usize].seconds & second != 0).count();
-            let aft = list.iter().filter(|&&p| (q.len() == 1 || s.syls[p as usize].seconds & second != 0) && s.syls[p as usize].after & letters == letters).count();
-            eprintln!("{}: postings {} seconds {} after {}", String::from_utf8_lossy(q), list.len(), sec, aft);
+            let sec = list
+                .iter()
+                .filter(|&&p| q.len() == 1 || s.syls[p as usize].seconds & second != 0)
+                .count();
+            let aft = list
+                .iter()
+                .filter(|&&p| {
+                    (q.len() == 1 || s.syls[p as usize].seconds & second != 0)
+                        && s.syls[p as usize].after & letters == letters
+                })
+                .count();
+            eprintln!(
+                "{}: postings {} seconds {} after {}",
+                String::from_utf8_lossy(q),
+                list.len(),
+                sec,
+                aft
+            );
         }
     }
 }

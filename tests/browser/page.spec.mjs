@@ -100,10 +100,11 @@ function hits(page) {
 async function waitForResults(page, q, what) {
   await waitFor(
     page,
-    `${what}: the search for "${q}" did not finish rendering (#q should hold the query, body.loading ` +
-      `should clear and #summary should read "共 N 条结果…")`,
+    `${what}: the search for "${q}" did not finish rendering (#q and the URL should hold the query, ` +
+      `body.loading should clear and #summary should read "共 N 条结果…")`,
     (q) =>
       document.getElementById('q').value === q &&
+      new URLSearchParams(location.search).get('q') === q &&
       !document.body.classList.contains('loading') &&
       /共 \d+ 条结果/.test(document.getElementById('summary').textContent),
     q,
@@ -170,8 +171,23 @@ step('1. suggestions for "yyzz", choose one with ArrowDown + Enter, results rend
   await waitSel(page, '#intro', 'the intro (#intro) is not shown on / without a query');
   const box = page.locator('#q');
   await box.click();
+  // Suggestions for the prefixes typed on the way (y, yy, yyz) may show first; wait for the
+  // answer for the whole "yyzz" and for the list to show exactly its titles.
+  const answer = page.waitForResponse(
+    (r) => new URL(r.url()).pathname === '/api/suggest' && new URL(r.url()).searchParams.get('q') === 'yyzz',
+    { timeout: WAIT_MS },
+  ).catch((e) => {
+    throw new Failure(`typing "yyzz" into #q never requested /api/suggest?q=yyzz (${firstLine(e)})`);
+  });
+  answer.catch(() => {}); // handled by the await below; keeps node from calling it unhandled
   await box.pressSequentially('yyzz', { delay: 150 });
-  await waitSel(page, '#suggestions li[role=option]', 'typing "yyzz" showed no suggestions (#suggestions li[role=option])');
+  const want = ((await (await answer).json()).suggestions || []).map((x) => x.title);
+  check(want.length > 0, '/api/suggest?q=yyzz returned no suggestions');
+  await waitFor(page, `the suggestion list for "yyzz" does not show the titles the API returned: ${JSON.stringify(want)}`,
+    (want) => {
+      const got = Array.from(document.querySelectorAll('#suggestions li[role=option]')).map((li) => li.getAttribute('data-title'));
+      return !document.getElementById('suggestions').hidden && got.length === want.length && got.every((t, i) => t === want[i]);
+    }, want);
   const expanded = await box.getAttribute('aria-expanded');
   check(expanded === 'true', `#q aria-expanded is ${expanded} while suggestions are open (want "true")`);
   const options = await page.$$eval('#suggestions li[role=option]', (lis) => lis.map((li) => li.getAttribute('data-title') || li.textContent));
