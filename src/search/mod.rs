@@ -16,8 +16,9 @@ use crate::index::BanshiIndex;
 use crate::schema::names;
 use query::{FieldName, ParsedQuery};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::Instant;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -189,6 +190,9 @@ pub struct SearchResponse {
 pub struct Searcher {
     index: BanshiIndex,
     reader: IndexReader,
+    /// Per segment, per document: which [`ACTIONS`] its title contains (bit i = ACTIONS[i]).
+    /// Computed once per segment so ranking never decodes titles per query.
+    title_actions: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
 }
 
 /// The query for one request, split into tiers.
@@ -214,8 +218,10 @@ struct Plan {
 struct Priors {
     /// Factor per kind, indexed like [`Kind::ALL`].
     kind: [f32; 5],
-    /// Action words the question did not ask for; a title with one is damped.
-    unasked_actions: Vec<&'static str>,
+    /// Bits of [`ACTIONS`] the question did not ask for; a title with one is damped.
+    unasked: u16,
+    /// Title action masks per segment (see `Searcher::action_masks`).
+    masks: Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
 }
 
 /// Action words that turn an item into a different item (营业执照 → 营业执照变更).
@@ -263,14 +269,16 @@ impl Priors {
                 _ => 0.72,
             };
         }
-        let unasked_actions = ACTIONS
-            .iter()
-            .copied()
-            .filter(|a| !norm.contains(a) && !words.iter().any(|w| w.contains(a)))
-            .collect();
+        let mut unasked = 0u16;
+        for (i, a) in ACTIONS.iter().enumerate() {
+            if !norm.contains(a) && !words.iter().any(|w| w.contains(a)) {
+                unasked |= 1 << i;
+            }
+        }
         Priors {
             kind,
-            unasked_actions,
+            unasked,
+            masks: Arc::new(HashMap::new()),
         }
     }
 
@@ -278,7 +286,6 @@ impl Priors {
     fn scorer(&self, seg: &tantivy::SegmentReader) -> impl Fn(tantivy::DocId, f32) -> f32 {
         let ff = seg.fast_fields();
         let kinds = ff.str(names::KIND).ok().flatten();
-        let titles = ff.str(names::TITLE_EXACT).ok().flatten();
         // kind ord → factor, computed once per segment.
         let mut by_ord = Vec::new();
         if let Some(col) = &kinds {
@@ -295,22 +302,16 @@ impl Priors {
                 by_ord.push(f);
             }
         }
-        let unasked = self.unasked_actions.clone();
+        let unasked = self.unasked;
+        let masks = self.masks.get(&seg.segment_id()).cloned();
         move |doc, score| {
             let mut f = 1.0;
             if let Some(ord) = kinds.as_ref().and_then(|c| c.term_ords(doc).next()) {
                 f *= by_ord.get(ord as usize).copied().unwrap_or(1.0);
             }
-            if !unasked.is_empty() {
-                if let Some(col) = &titles {
-                    if let Some(ord) = col.term_ords(doc).next() {
-                        let mut t = String::new();
-                        if col.ord_to_str(ord, &mut t).is_ok()
-                            && unasked.iter().any(|a| t.contains(a))
-                        {
-                            f *= 0.85;
-                        }
-                    }
+            if let Some(m) = masks.as_ref().and_then(|m| m.get(doc as usize)) {
+                if m & unasked != 0 {
+                    f *= 0.85;
                 }
             }
             score * f
@@ -334,7 +335,11 @@ impl Searcher {
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
-        Ok(Searcher { index, reader })
+        Ok(Searcher {
+            index,
+            reader,
+            title_actions: Default::default(),
+        })
     }
 
     /// The index searched.
@@ -357,6 +362,49 @@ impl Searcher {
         self.reader.searcher()
     }
 
+    /// The action-word masks of every segment of `searcher`, computing missing ones.
+    fn action_masks(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>> {
+        let mut cache = self.title_actions.lock().unwrap_or_else(|e| e.into_inner());
+        let live: HashSet<tantivy::index::SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        cache.retain(|id, _| live.contains(id));
+        for seg in searcher.segment_readers() {
+            cache.entry(seg.segment_id()).or_insert_with(|| {
+                let mut masks = vec![0u16; seg.max_doc() as usize];
+                if let Ok(Some(col)) = seg.fast_fields().str(names::TITLE_EXACT) {
+                    // Per distinct title (ord), then per document.
+                    let mut by_ord = Vec::with_capacity(col.num_terms());
+                    let mut buf = String::new();
+                    for ord in 0..col.num_terms() as u64 {
+                        buf.clear();
+                        let mut m = 0u16;
+                        if col.ord_to_str(ord, &mut buf).is_ok() {
+                            for (i, a) in ACTIONS.iter().enumerate() {
+                                if buf.contains(a) {
+                                    m |= 1 << i;
+                                }
+                            }
+                        }
+                        by_ord.push(m);
+                    }
+                    for (doc, slot) in masks.iter_mut().enumerate() {
+                        if let Some(ord) = col.term_ords(doc as u32).next() {
+                            *slot = by_ord.get(ord as usize).copied().unwrap_or(0);
+                        }
+                    }
+                }
+                Arc::new(masks)
+            });
+        }
+        Arc::new(cache.clone())
+    }
+
     fn analyzer(&self) -> &Analyzer {
         self.index.analyzer()
     }
@@ -375,7 +423,8 @@ impl Searcher {
         let (limit, offset) = req.validate()?;
         let searcher = self.reader.searcher();
         let parsed = ParsedQuery::parse(&req.q);
-        let plan = self.plan(&searcher, &parsed);
+        let mut plan = self.plan(&searcher, &parsed);
+        plan.priors.masks = self.action_masks(&searcher);
         let filters = self.filters(req);
 
         let with = |base: &dyn Query, skip: Option<&str>| -> Box<dyn Query> {
@@ -401,7 +450,11 @@ impl Searcher {
             let q = with(&BooleanQuery::new(clauses), None);
             let need = (offset + limit).saturating_sub(total as usize);
             let skip = offset.saturating_sub(total as usize);
-            let count = if need > 0 && hits_addr.len() < limit {
+            if need == 0 || hits_addr.len() >= limit {
+                // The page is full: the total comes from the facet pass below.
+                break;
+            }
+            let count = {
                 let take = limit - hits_addr.len();
                 let priors = plan.priors.clone();
                 let top_docs = TopDocs::with_limit(take)
@@ -410,25 +463,44 @@ impl Searcher {
                 let (top, count) = searcher.search(&*q, &(top_docs, Count))?;
                 hits_addr.extend(top);
                 count
-            } else {
-                searcher.search(&*q, &Count)?
             };
             total += count as u64;
             previous.push(tier.box_clone());
         }
 
-        // Facets: the whole result set under the other filters.
+        // Total and facets: each facet is counted over the whole result set under the *other*
+        // filters. Facets whose field is not filtered share one pass with the total; each
+        // filtered field needs a pass of its own.
         let mut facets = Facets::default();
-        for (name, slot) in [
-            (names::KIND, &mut facets.kind),
-            (names::DEPARTMENT, &mut facets.department),
-            (names::REGION, &mut facets.region),
-            (names::AUDIENCE, &mut facets.audience),
+        let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
+        let shared = (
+            Count,
+            (
+                facet::StrCounts::new(names::KIND),
+                facet::StrCounts::new(names::DEPARTMENT),
+            ),
+            (
+                facet::StrCounts::new(names::REGION),
+                facet::StrCounts::new(names::AUDIENCE),
+            ),
+        );
+        let (count, (kind, department), (region, audience)) =
+            searcher.search(&*with(&*plan.matches, None), &shared)?;
+        total = count as u64;
+        for (name, slot, counted) in [
+            (names::KIND, &mut facets.kind, kind),
+            (names::DEPARTMENT, &mut facets.department, department),
+            (names::REGION, &mut facets.region, region),
+            (names::AUDIENCE, &mut facets.audience, audience),
         ] {
-            *slot = searcher.search(
-                &*with(&*plan.matches, Some(name)),
-                &facet::StrCounts::new(name),
-            )?;
+            *slot = if filtered(name) {
+                searcher.search(
+                    &*with(&*plan.matches, Some(name)),
+                    &facet::StrCounts::new(name),
+                )?
+            } else {
+                counted
+            };
         }
 
         let highlight = req.highlight.unwrap_or(true);

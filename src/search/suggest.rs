@@ -190,14 +190,16 @@ struct Candidate {
     kind: String,
     path: String,
     rank: u8,
-    chars: usize,
+    /// Length of the title, in characters.
+    len: usize,
 }
 
 impl Suggester {
     /// Build from the current index snapshot: called after each index reload, so it reads only
     /// fast columns (title, kind, path), never stored documents, and skips deleted documents.
-    /// Titles equal after normalization are suggested once, under the best kind. A segment whose
-    /// columns cannot be read is left out (and logged) rather than failing the reload.
+    /// Titles equal on their normalized letters and digits are suggested once, under the best
+    /// kind (then the first path). A segment whose columns cannot be read is left out (and
+    /// logged) rather than failing the reload.
     pub fn build(searcher: &tantivy::Searcher, fields: &Fields) -> Suggester {
         let t0 = Instant::now();
         let schema = searcher.schema();
@@ -234,7 +236,7 @@ impl Suggester {
                     kind: kind.to_string(),
                     path: path.to_string(),
                     rank,
-                    chars: title.chars().count(),
+                    len: title.chars().count(),
                 };
                 match best.entry(norm) {
                     MapEntry::Vacant(v) => {
@@ -249,14 +251,12 @@ impl Suggester {
             }
         }
 
-        eprintln!("phase collect {:?}", t0.elapsed());
         let mut list: Vec<(String, Candidate)> = best.into_iter().collect();
         // Titles are unique (equal titles have equal keys), so this order is total.
         list.sort_unstable_by(|(_, a), (_, b)| {
-            (a.rank, a.chars, &a.title).cmp(&(b.rank, b.chars, &b.title))
+            (a.rank, a.len, &a.title).cmp(&(b.rank, b.len, &b.title))
         });
 
-        eprintln!("phase sort {:?}", t0.elapsed());
         let mut out = Suggester::empty();
         out.entries.reserve(list.len());
         // Per distinct character: its syllable, or `None` for characters pinyin skips.
@@ -292,7 +292,6 @@ impl Suggester {
                 norm,
             });
         }
-        eprintln!("phase syls {:?}", t0.elapsed());
         for (p, syl) in out.syls.iter().enumerate() {
             let mut firsts = syl.firsts;
             while firsts != 0 {
@@ -300,7 +299,6 @@ impl Suggester {
                 firsts &= firsts - 1;
             }
         }
-        eprintln!("phase postings {:?}", t0.elapsed());
         tracing::debug!(
             titles = out.entries.len(),
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
@@ -929,114 +927,5 @@ mod tests {
         assert_eq!(s.len(), 2);
         let titles: Vec<String> = s.suggest("hun", 10).into_iter().map(|x| x.title).collect();
         assert_eq!(titles, ["婚姻状况证明", "结婚登记"]);
-    }
-
-    #[test]
-    #[ignore]
-    fn zz_timing_real_corpus() {
-        let mut f = Fixture::new();
-        let corpus = std::path::Path::new("/work/shared/corpus");
-        let t = Instant::now();
-        let r = f.syncer.full_sync(corpus, &()).unwrap();
-        eprintln!("index: {:?} docs={}", t.elapsed(), r.docs);
-        f.searcher.reload().unwrap();
-        let ts = f.searcher.tantivy_searcher();
-        eprintln!(
-            "segments={} docs={}",
-            ts.segment_readers().len(),
-            ts.num_docs()
-        );
-        let mut s = Suggester::empty();
-        let mut bmin = std::time::Duration::MAX;
-        for _ in 0..10 {
-            let t = Instant::now();
-            s = Suggester::build(&ts, f.searcher.index().fields());
-            bmin = bmin.min(t.elapsed());
-        }
-        eprintln!(
-            "build min: {:?} titles={} syls={}",
-            bmin,
-            s.len(),
-            s.syls.len()
-        );
-        let t = Instant::now();
-        let mut n = 0;
-        for seg in ts.segment_readers() {
-            let c = seg.fast_fields().str("title_exact").unwrap().unwrap();
-            for t in terms(&c) {
-                n += match_key(&t).len();
-            }
-        }
-        eprintln!("terms+match_key: {:?} {n}", t.elapsed());
-        let mut worst = std::time::Duration::ZERO;
-        for q in [
-            "营业",
-            "营业执照",
-            "yingye",
-            "yingyezhizhao",
-            "yyzz",
-            "sfz",
-            "shenfenz",
-            "s",
-            "社会保险",
-            "医疗",
-            "zzzzzzz",
-            "婚姻登记证明补领",
-            "x",
-            "a",
-            "jmsfz",
-            "gongjijin",
-            "gjj",
-            "营业执照😀",
-            "xingzhengxuke",
-            "yinhang",
-            "changqi",
-            "lvshi",
-            "qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjklzxcvbnmqwertyuiopas",
-        ] {
-            let n = 200;
-            let mut got = Vec::new();
-            let mut per = std::time::Duration::MAX;
-            for _ in 0..10 {
-                let t = Instant::now();
-                for _ in 0..n {
-                    got = s.suggest(q, 10);
-                }
-                per = per.min(t.elapsed() / n);
-            }
-            worst = worst.max(per);
-            eprintln!(
-                "{q:>16}: {per:?}/query  {:?}",
-                got.iter()
-                    .take(6)
-                    .map(|x| format!("{}[{}]", x.title, x.kind))
-                    .collect::<Vec<_>>()
-            );
-        }
-        eprintln!("worst {worst:?}");
-        for q in ["s", "shenfenz", "yinhang", "gjj", "yingye"] {
-            let q = q.as_bytes();
-            let list = &s.postings[bit(q[0]).trailing_zeros() as usize];
-            let second = q.get(1).map_or(0, |&b| bit(b));
-            let letters = q.iter().fold(0, |m, &b| m | bit(b));
-            let sec = list
-                .iter()
-                .filter(|&&p| q.len() == 1 || s.syls[p as usize].seconds & second != 0)
-                .count();
-            let aft = list
-                .iter()
-                .filter(|&&p| {
-                    (q.len() == 1 || s.syls[p as usize].seconds & second != 0)
-                        && s.syls[p as usize].after & letters == letters
-                })
-                .count();
-            eprintln!(
-                "{}: postings {} seconds {} after {}",
-                String::from_utf8_lossy(q),
-                list.len(),
-                sec,
-                aft
-            );
-        }
     }
 }
