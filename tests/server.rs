@@ -526,3 +526,36 @@ fn sigterm_shuts_down_cleanly() {
             .then_some(())
     });
 }
+
+#[test]
+fn cors_only_for_configured_origins() {
+    let index = tempdir();
+    let s = Server::start(
+        &builtin_corpus(),
+        index.path(),
+        &["--no-watch", "--cors-origin", "https://portal.example"],
+    );
+    let allowed = client()
+        .get(s.url("/api/suggest?q=yy"))
+        .header("origin", "https://portal.example")
+        .send()
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://portal.example"
+    );
+    let other = client()
+        .get(s.url("/api/suggest?q=yy"))
+        .header("origin", "https://evil.example")
+        .send()
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // Without --cors-origin: no CORS headers at all.
+    let (_i, plain) = serve_builtin();
+    let r = client()
+        .get(plain.url("/api/suggest?q=yy"))
+        .header("origin", "https://portal.example")
+        .send()
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

@@ -214,3 +214,35 @@ fn a_changed_dictionary_triggers_a_rebuild() {
     assert!(!again, "the same dictionary must not");
     drop(idx);
 }
+
+#[test]
+fn phrase_queries_work_over_overlapping_search_mode_tokens() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 补领\ncode: A\n---\n居民身份证丢失的，请到派出所补领。",
+    );
+    write(
+        c,
+        "guides/b.md",
+        "---\ntitle: 换领\ncode: B\n---\n丢失的证件不是居民身份证，而是驾驶证。",
+    );
+    write(
+        c,
+        "guides/c.md",
+        "---\ntitle: 许可\ncode: C\n---\n依照中华人民共和国行政许可法办理。",
+    );
+    let (mut syncer, searcher) = open(index.path());
+    syncer.full_sync(c, &()).unwrap();
+    // The whole phrase, and phrases that start or end inside a search-mode word.
+    assert_eq!(ids(&searcher, "\"居民身份证丢失的\""), ["A"]);
+    assert_eq!(ids(&searcher, "\"身份证丢失\""), ["A"]);
+    assert_eq!(ids(&searcher, "\"行政许可法\""), ["C"]);
+    // Unquoted, a sub-word query finds the law name (as a phrase 许可法 does not: see jieba.rs).
+    assert_eq!(ids(&searcher, "许可法"), ["C"]);
+    // Same words in another order are not the phrase.
+    assert_eq!(ids(&searcher, "\"丢失的居民身份证\""), Vec::<String>::new());
+}

@@ -3,9 +3,11 @@
 //! jieba's search mode emits, for each word of the default segmentation, its dictionary
 //! sub-words first and the word itself last (居民, 身份, 身份证, 居民身份证). Giving each token its own
 //! position would break phrases; so every token of one word shares that word's position (a
-//! "group"), and positions count words. A phrase query analysed the same way then matches
-//! whatever segmentation the document got: "许可法" (许可@0 法@1) matches 行政许可法 indexed as
-//! {行政, 许可, 行政许可}@0 法@1.
+//! "group"), and positions count words. A phrase query analysed the same way matches when its
+//! words are whole words or dictionary sub-words of the document's words: "身份证丢失" matches
+//! 居民身份证丢失的 indexed as {居民, 身份, 身份证, 居民身份证}@0 丢失@1. Known limit: a phrase
+//! ending in a character that is no token of its own (the 法 of "许可法" inside 行政许可法) does
+//! not match as a phrase; the same words unquoted do.
 
 use super::normalize::normalize;
 use super::Analyzer;
