@@ -227,3 +227,59 @@ fn changes_while_stopped_are_picked_up_at_start() {
     let s = Server::start(c, index.path(), &["--no-watch"]);
     assert_eq!(ids(&s, "登记").unwrap(), ["YC1", "YC3"]);
 }
+
+#[test]
+fn bad_files_dropped_in_while_serving_are_reported_not_fatal() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/good.md",
+        "---\ntitle: 结婚登记\ncode: YC1\n---\n办理。",
+    );
+    let s = Server::start(c, index.path(), &[]);
+    write(c, "guides/bad.json", "{\"title\": \"半截");
+    write(c, "guides/blob.md", [0u8, 159, 146, 150, 0, 1, 2, 3, 0, 0]);
+    // GBK text is decoded, not skipped.
+    let (gbk, _, _) = encoding_rs::GBK.encode("停水通知\n青山区明日停水。");
+    write(c, "notices/gbk.txt", &*gbk);
+    // Unreadable: a link to nowhere (as root, permission bits would not stop a read).
+    std::os::unix::fs::symlink(c.join("missing-target.md"), c.join("guides/dangling.md")).unwrap();
+    let st = eventually(20, "bad files reported", || {
+        let v: Value = client()
+            .get(s.url("/api/status"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        let paths: Vec<String> = v["skipped"]
+            .as_array()?
+            .iter()
+            .map(|k| k["path"].as_str().unwrap().to_string())
+            .collect();
+        (paths.contains(&"guides/bad.json".to_string())
+            && paths.contains(&"guides/blob.md".to_string())
+            && paths.contains(&"guides/dangling.md".to_string()))
+        .then_some(v)
+    });
+    eventually(20, "GBK notice searchable", || {
+        ids(&s, "停水").filter(|i| i.len() == 1).map(|_| ())
+    });
+    assert_eq!(
+        client().get(s.url("/health")).send().unwrap().status(),
+        200,
+        "{st}"
+    );
+    assert_eq!(ids(&s, "结婚登记").unwrap(), ["YC1"]);
+    // Every skip says why.
+    let v: Value = client()
+        .get(s.url("/api/status"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for k in v["skipped"].as_array().unwrap() {
+        assert!(!k["reason"].as_str().unwrap().is_empty(), "{k}");
+    }
+}

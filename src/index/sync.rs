@@ -169,7 +169,10 @@ impl Syncer {
         let mut report = SyncReport::default();
         for rel in rels {
             let abs = root.join(rel);
-            if abs.is_file() {
+            // An entry that exists but cannot be read as a file (a dangling link, say) is
+            // synced too, so it is reported as skipped with its reason instead of vanishing.
+            let present = abs.is_file() || (abs.symlink_metadata().is_ok() && !abs.is_dir());
+            if present {
                 report.files_seen += 1;
                 self.sync_file(
                     &CorpusFile {
