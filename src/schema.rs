@@ -12,7 +12,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the analysis chain changes meaning: the index is then rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Field names (also the names accepted by field filters and `banshi.toml`).
 #[allow(missing_docs)]
@@ -34,6 +34,7 @@ pub mod names {
     pub const TIME_LIMIT: &str = "time_limit_days";
     pub const UPDATED: &str = "updated";
     pub const DOC: &str = "doc";
+    pub const BODY_RAW: &str = "body_raw";
 }
 
 /// Every field handle, resolved once from the schema.
@@ -57,6 +58,9 @@ pub struct Fields {
     pub time_limit: Field,
     pub updated: Field,
     pub doc: Field,
+    /// The body text, stored apart from the `doc` JSON: decoding a long law body as a JSON
+    /// string cost ~0.2 ms per hit; raw UTF-8 bytes cost a copy.
+    pub body_raw: Field,
 }
 
 fn jieba_text() -> TextOptions {
@@ -99,6 +103,7 @@ pub fn build() -> Schema {
     );
     b.add_text_field(UPDATED, STRING | FAST);
     b.add_bytes_field(DOC, STORED);
+    b.add_bytes_field(BODY_RAW, STORED);
     b.build()
 }
 
@@ -125,6 +130,7 @@ impl Fields {
             time_limit: f(TIME_LIMIT),
             updated: f(UPDATED),
             doc: f(DOC),
+            body_raw: f(BODY_RAW),
         }
     }
 }

@@ -259,6 +259,10 @@ impl BanshiIndex {
         use tantivy::schema::Value;
         let d: tantivy::TantivyDocument = searcher.doc(addr).ok()?;
         let bytes = d.get_first(self.fields.doc)?.as_bytes()?;
-        serde_json::from_slice(bytes).ok()
+        let mut doc: crate::corpus::Document = serde_json::from_slice(bytes).ok()?;
+        if let Some(body) = d.get_first(self.fields.body_raw).and_then(|v| v.as_bytes()) {
+            doc.body = String::from_utf8_lossy(body).into_owned();
+        }
+        Some(doc)
     }
 }

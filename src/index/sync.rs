@@ -323,7 +323,16 @@ impl Syncer {
         if let Some(u) = &d.updated {
             doc.add_text(f.updated, u);
         }
-        doc.add_bytes(f.doc, &serde_json::to_vec(d).expect("document serializes"));
+        // The body goes in its own stored field (see `Fields::body_raw`), the rest as JSON.
+        let light = crate::corpus::Document {
+            body: String::new(),
+            ..d.clone()
+        };
+        doc.add_bytes(
+            f.doc,
+            &serde_json::to_vec(&light).expect("document serializes"),
+        );
+        doc.add_bytes(f.body_raw, d.body.as_bytes());
         doc
     }
 }
