@@ -23,6 +23,11 @@ fn ids(s: &Server, q: &str) -> Option<Vec<String>> {
     Some(ids)
 }
 
+/// GET `path` and parse JSON; `None` while the server cannot answer.
+fn get_json(s: &Server, path: &str) -> Option<Value> {
+    client().get(s.url(path)).send().ok()?.json().ok()
+}
+
 fn wait_ids(s: &Server, q: &str, want: &[&str]) {
     eventually(20, &format!("{q} → {want:?}"), || {
         let got = ids(s, q)?;
@@ -70,12 +75,7 @@ fn edits_on_disk_are_searchable_without_restart() {
     // Rename.
     std::fs::rename(c.join("guides/b.md"), c.join("guides/c.md")).unwrap();
     let st = eventually(20, "rename reflected", || {
-        let v: Value = client()
-            .get(s.url("/api/docs/YC2"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/docs/YC2")?;
         (v["path"] == "guides/c.md").then_some(v)
     });
     assert_eq!(st["title"], "补领结婚证");
@@ -85,12 +85,7 @@ fn edits_on_disk_are_searchable_without_restart() {
     // A broken file keeps its previous version and is reported until fixed.
     write(c, "guides/a.md", "---\ntitle: [broken\n---\n");
     let st = eventually(20, "skip reported in /api/status", || {
-        let v: Value = client()
-            .get(s.url("/api/status"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/status")?;
         let skipped = v["skipped"].as_array()?;
         skipped
             .iter()
@@ -109,12 +104,7 @@ fn edits_on_disk_are_searchable_without_restart() {
         "---\ntitle: 结婚登记\ncode: YC1\n---\n修好了。",
     );
     eventually(20, "skip cleared", || {
-        let v: Value = client()
-            .get(s.url("/api/status"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/status")?;
         v["skipped"].as_array()?.is_empty().then_some(())
     });
     // The re-index runs are counted in /metrics.
@@ -162,12 +152,7 @@ fn a_burst_is_coalesced_and_searches_never_fail_meanwhile() {
         );
     }
     let total = eventually(60, "all 1000 burst files searchable", || {
-        let v: Value = client()
-            .get(s.url("/api/search?q=批量事项"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/search?q=批量事项")?;
         let t = v["total"].as_u64()?;
         (t == 1000).then_some(t)
     });
@@ -179,23 +164,13 @@ fn a_burst_is_coalesced_and_searches_never_fail_meanwhile() {
         "{ok} searches succeeded, {bad} failed during the burst"
     );
     assert!(ok > 10, "only {ok} searches ran during the burst");
-    let st: Value = client()
-        .get(s.url("/api/status"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let st: Value = get_json(&s, "/api/status").unwrap();
     let commits = st["watcher"]["commits"].as_u64().unwrap();
     assert!(commits < 50, "1000 files took {commits} commits: {st}");
     // A folder deleted: all its documents follow.
     std::fs::remove_dir_all(c.join("bulk/d3")).unwrap();
     eventually(30, "folder removal reflected", || {
-        let v: Value = client()
-            .get(s.url("/api/search?q=批量事项"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/search?q=批量事项")?;
         (v["total"].as_u64()? == 900).then_some(())
     });
 }
@@ -247,12 +222,7 @@ fn bad_files_dropped_in_while_serving_are_reported_not_fatal() {
     // Unreadable: a link to nowhere (as root, permission bits would not stop a read).
     std::os::unix::fs::symlink(c.join("missing-target.md"), c.join("guides/dangling.md")).unwrap();
     let st = eventually(20, "bad files reported", || {
-        let v: Value = client()
-            .get(s.url("/api/status"))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let v: Value = get_json(&s, "/api/status")?;
         let paths: Vec<String> = v["skipped"]
             .as_array()?
             .iter()
@@ -273,12 +243,7 @@ fn bad_files_dropped_in_while_serving_are_reported_not_fatal() {
     );
     assert_eq!(ids(&s, "结婚登记").unwrap(), ["YC1"]);
     // Every skip says why.
-    let v: Value = client()
-        .get(s.url("/api/status"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v: Value = get_json(&s, "/api/status").unwrap();
     for k in v["skipped"].as_array().unwrap() {
         assert!(!k["reason"].as_str().unwrap().is_empty(), "{k}");
     }
