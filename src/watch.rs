@@ -187,7 +187,7 @@ impl WatchStatusReader {
 pub struct WatchHandle {
     tx: Sender<Msg>,
     stop: Arc<AtomicBool>,
-    watcher: Mutex<Option<Box<dyn Watcher + Send>>>,
+    watcher: Arc<Mutex<Option<Box<dyn Watcher + Send>>>>,
     thread: Option<JoinHandle<()>>,
     status: Arc<Mutex<WatchStatus>>,
     root: PathBuf,
@@ -314,9 +314,11 @@ pub fn spawn(
         .watch(&root, RecursiveMode::Recursive)
         .map_err(notify_err)?;
 
+    let watcher: Arc<Mutex<Option<Box<dyn Watcher + Send>>>> = Arc::new(Mutex::new(Some(watcher)));
     let status = Arc::new(Mutex::new(WatchStatus::new(base_state)));
     let stop = Arc::new(AtomicBool::new(false));
     let worker = Worker {
+        watcher: watcher.clone(),
         root: root.clone(),
         debounce: cfg.debounce,
         base_state,
@@ -340,7 +342,7 @@ pub fn spawn(
     Ok(WatchHandle {
         tx,
         stop,
-        watcher: Mutex::new(Some(watcher)),
+        watcher,
         thread: Some(thread),
         status,
         root,
@@ -365,6 +367,8 @@ enum Job {
 
 /// The worker thread: coalesces paths, runs syncs, keeps the status.
 struct Worker<F> {
+    /// The notify watcher, to re-watch folders that moved in (see `expand`).
+    watcher: Arc<Mutex<Option<Box<dyn Watcher + Send>>>>,
     root: PathBuf,
     debounce: Duration,
     base_state: &'static str,
@@ -645,15 +649,25 @@ impl<F: Fn(&SyncReport)> Worker<F> {
                     out.insert(rel.clone());
                     continue;
                 }
-                Ok(m) if m.is_dir() => match corpus::walk(&abs) {
-                    Ok((files, skips)) => {
-                        out.extend(files.into_iter().map(|f| format!("{rel}/{}", f.rel)));
-                        for s in skips {
-                            tracing::debug!(path = %format!("{rel}/{}", s.path), reason = %s.reason, "not walked");
+                Ok(m) if m.is_dir() => {
+                    // A folder that moved in keeps inotify watches registered under its old
+                    // path, so events inside it would arrive under a path that no longer
+                    // exists. Watching it again re-registers the subtree under its new path.
+                    if let Some(w) = lock(&self.watcher).as_mut() {
+                        if let Err(e) = w.watch(&abs, RecursiveMode::Recursive) {
+                            tracing::debug!(path = %rel, error = %e, "re-watch failed");
                         }
                     }
-                    Err(e) => tracing::debug!(path = %rel, error = %e, "folder vanished"),
-                },
+                    match corpus::walk(&abs) {
+                        Ok((files, skips)) => {
+                            out.extend(files.into_iter().map(|f| format!("{rel}/{}", f.rel)));
+                            for s in skips {
+                                tracing::debug!(path = %format!("{rel}/{}", s.path), reason = %s.reason, "not walked");
+                            }
+                        }
+                        Err(e) => tracing::debug!(path = %rel, error = %e, "folder vanished"),
+                    }
+                }
                 // Gone (or unreadable, which sync_paths treats alike): remove it.
                 _ => {
                     out.insert(rel.clone());
@@ -765,6 +779,7 @@ mod tests {
             base_state: WatchStatus::WATCHING,
             index_rel: Some("index".into()),
             syncer,
+            watcher: Arc::new(Mutex::new(None)),
             on_sync: |_: &SyncReport| {},
             status: Arc::new(Mutex::new(WatchStatus::new(WatchStatus::WATCHING))),
             stop: Arc::new(AtomicBool::new(false)),
