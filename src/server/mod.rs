@@ -361,8 +361,11 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     for s in &report.skipped {
         tracing::info!(path = %s.path, reason = %s.reason, "skipped");
     }
-    // Suggestions for the existing index even when the sync changed nothing.
-    state.refresh();
+    // A committing sync already refreshed (after_sync); otherwise build suggestions for the
+    // existing index once here.
+    if !report.committed {
+        state.refresh();
+    }
 
     let app = router(state.clone(), &cfg.cors_origins, cfg.request_timeout);
     {
