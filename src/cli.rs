@@ -61,6 +61,18 @@ pub enum Command {
         /// Per-request time limit in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
+        /// Close a connection whose request head takes longer than this (slow or idle clients).
+        #[arg(long, default_value_t = 10_000, value_name = "MS")]
+        header_timeout_ms: u64,
+        /// Connections served at once; more wait in the accept backlog.
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: u64,
+        /// Searches run at once (default: twice the cores); more wait, see --queue-wait-ms.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        max_searches: Option<u64>,
+        /// How long a search waits for a free slot before it is answered 503 + Retry-After.
+        #[arg(long, default_value_t = 2_000, value_name = "MS")]
+        queue_wait_ms: u64,
     },
     /// Load-test a search endpoint over HTTP: QPS and latency percentiles.
     Bench {

@@ -61,6 +61,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin_token,
             cors_origins,
             timeout_ms,
+            header_timeout_ms,
+            max_connections,
+            max_searches,
+            queue_wait_ms,
         } => {
             let cfg = banshi::server::ServeConfig {
                 corpus,
@@ -72,6 +76,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 admin_token,
                 cors_origins,
                 request_timeout: std::time::Duration::from_millis(timeout_ms),
+                limits: banshi::server::listen::ConnLimits {
+                    header_timeout: std::time::Duration::from_millis(header_timeout_ms),
+                    max_connections: max_connections as usize,
+                },
+                max_searches: max_searches.map(|n| n as usize),
+                queue_wait: std::time::Duration::from_millis(queue_wait_ms),
             };
             tokio::runtime::Runtime::new()?.block_on(banshi::server::run(cfg))?;
             Ok(ExitCode::SUCCESS)

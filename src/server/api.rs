@@ -18,7 +18,6 @@ use utoipa::{OpenApi, ToSchema};
 /// Longest accepted document id, in bytes.
 const MAX_ID_BYTES: usize = 512;
 /// How long a search may wait for a free worker before it is turned away with 503.
-const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Most suggestions per request.
 const MAX_SUGGEST: usize = 20;
 
@@ -108,16 +107,16 @@ pub async fn search(
     let req = parse_search(&raw)?;
     // Backpressure: a bounded number of searches run at once; the rest wait briefly, then get
     // a 503 with Retry-After instead of piling up until everything times out.
-    let permit = match tokio::time::timeout(QUEUE_WAIT, state.permits.clone().acquire_owned()).await
-    {
-        Ok(Ok(p)) => p,
-        Ok(Err(_)) => return Err(ApiError::Unavailable("server is shutting down".into())),
-        Err(_) => {
-            return Err(ApiError::Unavailable(
-                "too many searches in flight; retry shortly".into(),
-            ))
-        }
-    };
+    let permit =
+        match tokio::time::timeout(state.queue_wait, state.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Err(ApiError::Unavailable("server is shutting down".into())),
+            Err(_) => {
+                return Err(ApiError::Unavailable(
+                    "too many searches in flight; retry shortly".into(),
+                ))
+            }
+        };
     let searcher = state.searcher.clone();
     let resp = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -143,8 +142,10 @@ pub async fn search(
 )]
 pub async fn doc(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<DocResponse>, ApiError> {
+    // axum's own rejection is plain text; ours is the JSON error every client expects.
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let t0 = Instant::now();
     if id.is_empty() || id.len() > MAX_ID_BYTES {
         return Err(ApiError::BadRequest(format!(

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod error;
+pub mod listen;
 pub mod metrics;
 pub mod page;
 
@@ -86,6 +87,12 @@ pub struct ServeConfig {
     pub cors_origins: Vec<String>,
     /// Per-request time limit.
     pub request_timeout: Duration,
+    /// Header timeout and connection cap (see [`listen`]).
+    pub limits: listen::ConnLimits,
+    /// Searches run at once; `None`: twice the cores.
+    pub max_searches: Option<usize>,
+    /// How long a search may wait for a slot before it gets 503 + Retry-After.
+    pub queue_wait: Duration,
 }
 
 /// Marker the search handler puts on its response: engine time, for `Server-Timing`.
@@ -103,6 +110,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Bounds concurrent searches to what the cores can run.
     pub permits: Arc<Semaphore>,
+    /// How long a search waits for a permit before it is answered 503.
+    pub queue_wait: Duration,
     /// The corpus folder.
     pub corpus: PathBuf,
     /// Admin token, if admin endpoints are on.
@@ -330,7 +339,8 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
         syncer: syncer.clone(),
         watcher: Mutex::new(None),
         metrics: Metrics::new(),
-        permits: Arc::new(Semaphore::new(cores * 2)),
+        permits: Arc::new(Semaphore::new(cfg.max_searches.unwrap_or(cores * 2).max(1))),
+        queue_wait: cfg.queue_wait,
         corpus: cfg.corpus.clone(),
         admin_token: cfg.admin_token.clone(),
         started: Instant::now(),
@@ -374,9 +384,7 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    listen::serve(listener, app, cfg.limits, shutdown_signal()).await?;
     // In-flight requests are done. Stop the watcher (it finishes any sync it is in: commits are
     // atomic), then release the writer.
     let handle = state
