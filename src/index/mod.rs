@@ -39,8 +39,25 @@ pub enum IndexError {
         source: std::io::Error,
     },
     /// tantivy failed (disk full, corrupt files …).
-    #[error("index error: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    #[error("index error: {0}{hint}", hint = disk_full_hint(.0))]
+    Tantivy(tantivy::TantivyError),
+}
+
+// Not `#[from]`: that would also make it the error's `source`, and `{:#}` printing would say
+// everything twice.
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        IndexError::Tantivy(e)
+    }
+}
+
+/// Operators meet ENOSPC as a tantivy "internal error": say what it means and what is safe.
+fn disk_full_hint(e: &tantivy::TantivyError) -> &'static str {
+    if e.to_string().contains("No space left on device") {
+        " — the disk is full; the index is unchanged at its last commit: free space and run again"
+    } else {
+        ""
+    }
 }
 
 /// What each commit records besides the documents.

@@ -142,7 +142,9 @@ impl Syncer {
         for f in &files {
             seen.insert(f.rel.as_str());
             let unchanged_before = report.unchanged;
-            self.sync_file(f, &map, known.get(&f.rel).copied(), &mut report);
+            if let Err(e) = self.sync_file(f, &map, known.get(&f.rel).copied(), &mut report) {
+                return Err(self.abandon(e));
+            }
             if report.unchanged > unchanged_before {
                 // Unchanged file: its record-level skips still stand.
                 if let Some(s) = previous.remove(&f.rel) {
@@ -158,7 +160,7 @@ impl Syncer {
                 report.removed += 1;
             }
         }
-        self.finish(report, t0)
+        self.finish(report, t0).map_err(|e| self.abandon(e))
     }
 
     /// Sync just these relative paths (created, changed or deleted files) and commit.
@@ -174,15 +176,13 @@ impl Syncer {
             let present = abs.is_file() || (abs.symlink_metadata().is_ok() && !abs.is_dir());
             if present {
                 report.files_seen += 1;
-                self.sync_file(
-                    &CorpusFile {
-                        rel: rel.clone(),
-                        abs,
-                    },
-                    &map,
-                    known.get(rel).copied(),
-                    &mut report,
-                );
+                let f = CorpusFile {
+                    rel: rel.clone(),
+                    abs,
+                };
+                if let Err(e) = self.sync_file(&f, &map, known.get(rel).copied(), &mut report) {
+                    return Err(self.abandon(e));
+                }
             } else {
                 self.skipped.remove(rel);
                 if known.contains_key(rel) {
@@ -192,7 +192,38 @@ impl Syncer {
                 }
             }
         }
-        self.finish(report, t0)
+        self.finish(report, t0).map_err(|e| self.abandon(e))
+    }
+
+    /// `add_document` only says "an index writer was killed"; the cause (ENOSPC, say) is in
+    /// the worker threads, which `prepare_commit` joins and reports. Nothing is committed here:
+    /// a prepared commit, should one come back, is aborted.
+    fn why_writer_died(&mut self, e: tantivy::TantivyError) -> IndexError {
+        match self.writer.prepare_commit() {
+            Err(cause) => cause.into(),
+            Ok(prepared) => {
+                prepared.abort().ok();
+                e.into()
+            }
+        }
+    }
+
+    /// A sync failed half-way (disk full, I/O error): drop its uncommitted changes and get a
+    /// working writer back, so the next sync — after the operator frees space — starts clean.
+    /// The index on disk never saw any of it: only a commit publishes segments.
+    fn abandon(&mut self, e: IndexError) -> IndexError {
+        tracing::error!(error = %e, "sync failed; rolling back to the last commit");
+        if let Err(r) = self.writer.rollback() {
+            tracing::error!(error = %r, "rollback failed; syncs fail until restart");
+        }
+        self.skipped.clear();
+        for s in self.index.payload().skipped {
+            self.skipped
+                .entry(file_of(&s.path).to_string())
+                .or_default()
+                .push(s);
+        }
+        e
     }
 
     /// Remove every document under the relative folder `prefix` (a deleted or moved folder).
@@ -216,17 +247,20 @@ impl Syncer {
         map: &FieldMap,
         known: Option<u64>,
         report: &mut SyncReport,
-    ) {
+    ) -> Result<(), IndexError> {
         let bytes = match corpus::read_limited(&f.abs) {
             Ok(b) => b,
-            Err(reason) => return self.skip_file(f, reason),
+            Err(reason) => {
+                self.skip_file(f, reason);
+                return Ok(());
+            }
         };
         report.bytes_read += bytes.len() as u64;
         let hash = content_hash(&bytes);
         if known == Some(hash) {
             report.unchanged += 1;
             // A file whose records were skipped keeps those skips; one that loaded cleanly has none.
-            return;
+            return Ok(());
         }
         match corpus::load_bytes(&f.rel, &bytes, map) {
             Ok(loaded) => {
@@ -237,8 +271,9 @@ impl Syncer {
                 let path_term = Term::from_field_text(self.index.fields().path, &f.rel);
                 self.writer.delete_term(path_term);
                 for d in &loaded.docs {
+                    // Fails only when the writer died (disk full, I/O error): stop the sync.
                     if let Err(e) = self.writer.add_document(self.to_tantivy(d, hash)) {
-                        tracing::error!(path = %f.rel, error = %e, "add_document failed");
+                        return Err(self.why_writer_died(e));
                     }
                 }
                 if known.is_some() {
@@ -250,6 +285,7 @@ impl Syncer {
             // The previous version, if any, stays searchable until the file is fixed.
             Err(reason) => self.skip_file(f, reason),
         }
+        Ok(())
     }
 
     fn skip_file(&mut self, f: &CorpusFile, reason: String) {
