@@ -210,8 +210,11 @@ pub struct Searcher {
     title_actions: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
     /// Which documents are superseded versions, for the segments (and deletions) it was
     /// computed from: versions span segments, so it is recomputed when any segment changes.
-    versions: std::sync::Mutex<Option<(Vec<(tantivy::index::SegmentId, u32)>, SegmentFlags)>>,
+    versions: std::sync::Mutex<Option<(SegmentsKey, SegmentFlags)>>,
 }
+
+/// The segments of a searcher and how many deletions each has.
+type SegmentsKey = Vec<(tantivy::index::SegmentId, u32)>;
 
 /// Per segment, per document: a yes/no property (see `Searcher::superseded`).
 type SegmentFlags = Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<bool>>>>;
@@ -488,7 +491,7 @@ impl Searcher {
     /// region, all but those with the latest date. Documents without a date are never marked.
     /// Computed from fast columns once per set of segments, not per query.
     fn superseded(&self, searcher: &tantivy::Searcher) -> SegmentFlags {
-        let key: Vec<(tantivy::index::SegmentId, u32)> = searcher
+        let key: SegmentsKey = searcher
             .segment_readers()
             .iter()
             .map(|s| (s.segment_id(), s.num_deleted_docs()))
@@ -740,7 +743,7 @@ impl Searcher {
         let terms = if highlight { &plan.highlight } else { &empty };
         let mut hits = Vec::with_capacity(hits_addr.len());
         for (score, addr) in hits_addr {
-            let Some(d) = self.index.stored_doc(&searcher, addr) else {
+            let Some(d) = self.index.stored_doc(searcher, addr) else {
                 continue;
             };
             let old = searcher
