@@ -191,7 +191,7 @@ mod tests {
             "后记".repeat(200)
         );
         let s = snippet(analyzer(), &body, &terms(&["第12条"]), 60);
-        assert!(s.contains("第十二条 下列事项"), "{s}");
+        assert!(s.contains("<em>第十二条</em> 下列事项"), "{s}");
     }
 
     #[test]
