@@ -3,6 +3,7 @@
 mod cli;
 
 use anyhow::Context;
+use banshi::search::suggest::Suggester;
 use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
 use clap::Parser;
 use cli::{Cli, Command, IndexArgs};
@@ -143,7 +144,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 offset: Some(offset),
                 ..Default::default()
             };
-            let resp = searcher.search(&req).context("search failed")?;
+            // The same fallbacks as the API (pinyin, typo correction, "did you mean").
+            let suggester =
+                Suggester::build(&searcher.tantivy_searcher(), searcher.index().fields());
+            let resp = searcher
+                .search_with(&req, Some(&suggester))
+                .context("search failed")?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&resp)?);
             } else {

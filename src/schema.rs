@@ -12,7 +12,8 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the analysis chain changes meaning: the index is then rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+/// v4: article numbers are normalized to digits (第十二条 → 第12条).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Field names (also the names accepted by field filters and `banshi.toml`).
 #[allow(missing_docs)]

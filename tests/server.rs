@@ -559,3 +559,241 @@ fn cors_only_for_configured_origins() {
         .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+fn titles(v: &Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Issue #6: a query that finds nothing on all its words says what to try instead; one that
+/// finds something says nothing. The field is part of the OpenAPI description.
+#[test]
+fn weak_results_carry_did_you_mean_suggestions() {
+    let (_index, s) = serve_builtin();
+    let v = search(&s, &[("q", "离昏登记")]);
+    assert_eq!(
+        strings(&v["suggestions"]).first().map(String::as_str),
+        Some("离婚登记"),
+        "{v}"
+    );
+    let v = search(&s, &[("q", "shenfenz")]);
+    let sug = strings(&v["suggestions"]);
+    assert!(sug.iter().any(|t| t.contains("身份证")), "{sug:?}");
+    for q in ["营业执照", "YC0310000101", "身份证丢了"] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(v["suggestions"], serde_json::json!([]), "{q}: {v}");
+        assert!(v.get("interpreted_as").is_none(), "{q}: {v}");
+    }
+    let v = search(&s, &[("q", "xqzvk")]);
+    assert_eq!(v["total"], 0);
+    assert_eq!(v["suggestions"], serde_json::json!([]), "{v}");
+    let api = json(get(&s, "/api/openapi.json"));
+    let props = &api["components"]["schemas"]["SearchResponse"]["properties"];
+    assert!(props["suggestions"].is_object(), "{props}");
+    assert!(props["interpreted_as"].is_object(), "{props}");
+}
+
+/// Issue #6: full pinyin and initials that match nothing as text search the Chinese words
+/// they spell, and say so; ASCII queries that match as typed are left alone.
+#[test]
+fn pinyin_and_initials_search_the_words_they_spell() {
+    let (_index, s) = serve_builtin();
+    for (q, means, top) in [
+        ("shenfenzheng", "身份证", "身份证"),
+        ("sfz", "身份证", "身份证"),
+        ("yyzz", "营业执照", "营业执照"),
+        ("yingyezhizhao", "营业执照", "营业执照"),
+        ("jiehundengji", "结婚登记", "结婚登记"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(v["interpreted_as"], means, "{q}: {v}");
+        assert!(v["total"].as_u64().unwrap() > 0, "{q}: {v}");
+        let t = titles(&v);
+        assert!(t[0].contains(top), "{q}: {t:?}");
+        assert!(
+            top_html(&v).contains("<em>"),
+            "{q}: highlights the words searched: {v}"
+        );
+    }
+    // An item code is found as typed, not read as pinyin.
+    let v = search(&s, &[("q", "YC0310000101")]);
+    assert_eq!(top(&v)["id"], "YC0310000101");
+    assert!(v.get("interpreted_as").is_none(), "{v}");
+}
+
+fn top_html(v: &Value) -> String {
+    format!("{}{}", top(v)["title_highlighted"], top(v)["snippet"])
+}
+
+/// Issue #6: one wrong or homophone character still finds the item, through the corrected
+/// query.
+#[test]
+fn one_wrong_character_still_finds_the_item() {
+    let (_index, s) = serve_builtin();
+    for (q, fixed, want) in [
+        ("离昏登记", "离婚登记", "离婚"),
+        ("营业执找", "营业执照", "营业执照"),
+        ("身份正补领", "身份证补领", "身份证补领"),
+        ("户口签移", "户口迁移", "户口迁移"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(v["interpreted_as"], fixed, "{q}: {v}");
+        let t = titles(&v);
+        assert!(t[0].contains(want), "{q}: {t:?}");
+    }
+}
+
+/// A temp corpus for the features the built-in one lacks (ASCII words, article numbers, law
+/// versions).
+fn serve_laws() -> (tempfile::TempDir, tempfile::TempDir, Server) {
+    let corpus = tempdir();
+    let index = tempdir();
+    write(
+        corpus.path(),
+        "guides/etc.md",
+        "---\ntitle: ETC办理\n---\n办理ETC电子不停车收费，需持C1驾驶证。",
+    );
+    write(
+        corpus.path(),
+        "laws/行政许可法.md",
+        "# 中华人民共和国行政许可法\n\n第一条 为了规范行政许可的设定和实施，制定本法。\n\n\
+         第十一条 设定行政许可，应当遵循经济和社会发展规律。\n\n\
+         第十二条 下列事项可以设定行政许可：直接涉及国家安全的特定活动。\n\n\
+         第一百零三条 本法自2004年7月1日起施行。\n",
+    );
+    write(
+        corpus.path(),
+        "laws/其他法.md",
+        "# 中华人民共和国其他法\n\n第1条 其他事项依照本法第12条的规定执行。\n\n第2条 其他。\n",
+    );
+    for (date, text) in [
+        (
+            "2018-10-26",
+            "第一条 旧版公司注册资本实缴。\n\n第二条 公司。",
+        ),
+        (
+            "2023-12-29",
+            "第一条 新版公司注册资本认缴期限五年。\n\n第二条 公司。",
+        ),
+    ] {
+        write(
+            corpus.path(),
+            &format!("laws/公司法({date}).md"),
+            format!("# 中华人民共和国公司法\n\n{text}\n"),
+        );
+    }
+    let s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    (corpus, index, s)
+}
+
+/// ASCII words that occur in documents are searched as typed, never reinterpreted as pinyin.
+#[test]
+fn ascii_words_that_match_are_not_reinterpreted() {
+    let (_c, _i, s) = serve_laws();
+    for q in ["ETC", "etc", "C1"] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["title"], "ETC办理", "{q}: {v}");
+        assert!(v.get("interpreted_as").is_none(), "{q}: {v}");
+        assert_eq!(v["suggestions"], serde_json::json!([]), "{q}: {v}");
+    }
+}
+
+/// Issue #6: 第十二条 and 第12条 are the same words, typed either way and written either way;
+/// the snippet shows the article asked for.
+#[test]
+fn article_numbers_match_in_chinese_and_arabic_numerals() {
+    let (_c, _i, s) = serve_laws();
+    for q in [
+        "行政许可法第十二条",
+        "行政许可法 第12条",
+        "行政许可法第12条",
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["title"], "中华人民共和国行政许可法", "{q}: {v}");
+        let snip = top(&v)["snippet"].as_str().unwrap();
+        assert!(snip.contains("<em>第十二条</em> 下列事项"), "{q}: {snip}");
+        assert!(!snip.contains("<em>第</em>"), "{q}: {snip}");
+    }
+    let v = search(&s, &[("q", "\"第103条\"")]);
+    assert_eq!(titles(&v), ["中华人民共和国行政许可法"], "{v}");
+    // Written 第十二条 in one law and 第12条 in the other: either spelling finds both.
+    for q in ["\"第十二条\"", "\"第12条\""] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(v["total"], 2, "{q}: {v}");
+    }
+}
+
+/// Issue #6: of two versions of a law (same title, dates in the file names), the current one
+/// ranks first and the older one is marked.
+#[test]
+fn the_current_version_of_a_law_ranks_first_and_old_ones_are_marked() {
+    let (_c, _i, s) = serve_laws();
+    for q in ["公司法", "公司注册资本", "中华人民共和国公司法"] {
+        let v = search(&s, &[("q", q)]);
+        let hits = v["hits"].as_array().unwrap();
+        assert!(hits.len() >= 2, "{q}: {v}");
+        assert_eq!(hits[0]["updated"], "2023-12-29", "{q}: {v}");
+        assert!(hits[0].get("superseded").is_none(), "{q}: {v}");
+        assert_eq!(hits[1]["updated"], "2018-10-26", "{q}: {v}");
+        assert_eq!(hits[1]["superseded"], true, "{q}: {v}");
+    }
+    // The older text is still found on its own words, marked.
+    let v = search(&s, &[("q", "实缴")]);
+    assert_eq!(top(&v)["superseded"], true, "{v}");
+    // A law without other versions is not marked.
+    let v = search(&s, &[("q", "行政许可法")]);
+    assert!(top(&v).get("superseded").is_none(), "{v}");
+}
+
+/// Issue #6: the dictionaries are read from `--dict DIR` (or INDEX/dict) at start-up; a
+/// changed user dictionary or stop word list re-analyses the index, and synonyms and
+/// colloquial phrases take effect without rebuilding the binary.
+#[test]
+fn dictionaries_are_editable_without_rebuilding() {
+    let corpus = tempdir();
+    let index = tempdir();
+    write(
+        corpus.path(),
+        "guides/a.md",
+        "---\ntitle: 云川通办卡申领\n---\n云川通办卡是本市的市民卡。",
+    );
+    let dict = index.path().join("dict");
+    std::fs::create_dir_all(&dict).unwrap();
+    // Shipped dictionaries: 城市一卡通 means nothing here.
+    let mut s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    assert_eq!(search(&s, &[("q", "城市一卡通")])["total"], 0);
+    s.terminate();
+    drop(s);
+    write(&dict, "synonyms.txt", "云川通办卡,城市一卡通\n");
+    write(&dict, "colloquial.txt", "办张卡 => 云川通办卡\n");
+    write(
+        &dict,
+        "user.dict",
+        "云川通办卡 50000 n\n城市一卡通 50000 n\n",
+    );
+    let s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    let v = search(&s, &[("q", "城市一卡通")]);
+    assert_eq!(top(&v)["title"], "云川通办卡申领", "{v}");
+    let v = search(&s, &[("q", "我想办张卡")]);
+    assert_eq!(top(&v)["title"], "云川通办卡申领", "{v}");
+    // The user dictionary keeps the word whole: highlighted as one word.
+    assert!(
+        top(&v)["title_highlighted"]
+            .as_str()
+            .unwrap()
+            .contains("<em>云川通办卡</em>"),
+        "{v}"
+    );
+}

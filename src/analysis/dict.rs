@@ -174,6 +174,27 @@ mod tests {
         assert!(m.of("补领").is_empty());
     }
 
+    /// Issue #6: editing any of the four files changes the fingerprint, so the index is
+    /// re-analysed with it.
+    #[test]
+    fn every_dictionary_file_counts_in_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = DictFiles::with_overrides(dir.path()).unwrap().fingerprint();
+        assert_eq!(base, DictFiles::shipped().fingerprint());
+        let mut seen = vec![base];
+        for name in [
+            "user.dict",
+            "synonyms.txt",
+            "stopwords.txt",
+            "colloquial.txt",
+        ] {
+            std::fs::write(dir.path().join(name), "改过 => 的词\n").unwrap();
+            let f = DictFiles::with_overrides(dir.path()).unwrap().fingerprint();
+            assert!(!seen.contains(&f), "{name} does not change the fingerprint");
+            seen.push(f);
+        }
+    }
+
     #[test]
     fn user_dict_lines_parse_with_optional_columns() {
         let w = user_words("营业执照 20000 n\n一件事一次办\n\n# x\n");

@@ -77,6 +77,9 @@ pub(super) fn analyze(analyzer: &Analyzer, text: &str) -> Vec<TokenGroup> {
         members.push((s, e));
         groups.push((s, e, members));
     }
+    if norm.text.contains('第') {
+        groups = merge_articles(&norm.text, groups);
+    }
     let mut out = Vec::with_capacity(groups.len());
     for (_, _, members) in groups {
         let (bs, be) = *members.last().expect("non-empty");
@@ -104,6 +107,42 @@ pub(super) fn analyze(analyzer: &Analyzer, text: &str) -> Vec<TokenGroup> {
         });
     }
     out
+}
+
+/// 第 + digits + unit (第12条, normalized from 第十二条) as one word whose parts are the three
+/// pieces jieba cut it into: a query for 第12条 then matches that article, not every 第, 12
+/// and 条 of the document, and highlights it whole.
+fn merge_articles(text: &str, groups: Vec<PendingGroup>) -> Vec<PendingGroup> {
+    let word = |g: &PendingGroup| &text[g.0..g.1];
+    let is_ref = |g: &[PendingGroup]| {
+        word(&g[0]) == "第"
+            && g[1].0 == g[0].1
+            && word(&g[1]).bytes().all(|b| b.is_ascii_digit())
+            && g[2].0 == g[1].1
+            && super::normalize::is_article_unit_str(word(&g[2]))
+    };
+    let mut out: Vec<PendingGroup> = Vec::with_capacity(groups.len());
+    let mut groups = groups.into_iter();
+    let mut window: Vec<PendingGroup> = Vec::with_capacity(3);
+    loop {
+        while window.len() < 3 {
+            match groups.next() {
+                Some(g) => window.push(g),
+                None => break,
+            }
+        }
+        if window.is_empty() {
+            return out;
+        }
+        if window.len() == 3 && is_ref(&window) {
+            let (from, to) = (window[0].0, window[2].1);
+            let mut members: Vec<(usize, usize)> = window.drain(..).flat_map(|g| g.2).collect();
+            members.push((from, to));
+            out.push((from, to, members));
+        } else {
+            out.push(window.remove(0));
+        }
+    }
 }
 
 /// tantivy tokenizer over the shared [`Analyzer`]; cloning it clones an `Arc`.
@@ -245,6 +284,22 @@ mod tests {
         for w in ["一件事一次办", "不动产登记", "住房公积金", "承诺时限"] {
             let t = tokens(&format!("关于{w}的说明"));
             assert!(has(&t, w), "{w} not kept whole: {t:?}");
+        }
+    }
+
+    #[test]
+    fn article_references_are_one_word_however_written() {
+        for text in ["依照第十二条规定", "依照第12条规定", "依照第１２条规定"]
+        {
+            let t = tokens(text);
+            assert!(has(&t, "第12条"), "{text}: {t:?}");
+            let pos = |w: &str| t.iter().find(|x| x.1 == w).unwrap().0;
+            assert_eq!(pos("12"), pos("第12条"), "{text}: {t:?}");
+            let whole = t.iter().find(|x| x.1 == "第12条").unwrap();
+            assert!(
+                whole.2.starts_with('第') && whole.2.ends_with('条'),
+                "{t:?}"
+            );
         }
     }
 

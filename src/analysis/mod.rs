@@ -139,3 +139,32 @@ impl Analyzer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #6: question words carry no topic; they must not become words a document has to
+    /// match (营业执照怎么办 is the query 营业执照).
+    #[test]
+    fn question_words_are_not_query_words() {
+        let a = Analyzer::load_default();
+        let mut bad = Vec::new();
+        for (q, words) in [
+            ("营业执照怎么办", &["营业执照"][..]),
+            ("身份证在哪里办", &["身份证"]),
+            ("如何办理护照", &["办理", "护照"]),
+            ("结婚登记需要什么材料", &["结婚登记", "材料"]),
+            ("社保卡要什么材料吗", &["社保卡", "材料"]),
+            ("怎么补办驾驶证", &["补办", "驾驶证"]),
+            ("护照去哪办", &["护照"]),
+            ("公积金怎样提取呢", &["公积金", "提取"]),
+        ] {
+            let got = a.words(q);
+            if got != words {
+                bad.push(format!("{q}: {got:?}, want {words:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+}

@@ -104,6 +104,9 @@ pub fn normalize(input: &str) -> Normalized {
         }
     }
     copy_span(&mut out, &stage, &spans, last, stage.len());
+    if out.text.contains('第') {
+        out = arabic_articles(out);
+    }
     // Offsets are looked up at a char start (start_map[b]) and at a char end (end_map[b-1]);
     // shift end_map so that end_map[b] answers for "the char ending at b".
     out.end_map.insert(0, 0);
@@ -115,6 +118,181 @@ fn copy_span(out: &mut Normalized, stage: &str, spans: &[(u32, u32)], from: usiz
     out.text.push_str(&stage[from..to]);
     out.start_map.extend(spans[from..to].iter().map(|s| s.0));
     out.end_map.extend(spans[from..to].iter().map(|s| s.1));
+}
+
+/// Chinese numerals a structural reference may use (第十二条, 第一百零三条, 第〇三条).
+fn is_cn_digit(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+    )
+}
+
+/// Units that close a structural reference: 第X条, 章, 节, 款, 项, 编, 目, 部分.
+fn is_article_unit(c: char) -> bool {
+    matches!(
+        c,
+        '条' | '章' | '节' | '款' | '项' | '编' | '目' | '部' | '次' | '届'
+    )
+}
+
+/// Is `w` a unit closing a structural reference (条, 章, 节 …)?
+pub(super) fn is_article_unit_str(w: &str) -> bool {
+    let mut c = w.chars();
+    matches!((c.next(), c.next()), (Some(u), None) if is_article_unit(u))
+}
+
+/// The value of a Chinese numeral (一百零三 → 103, 十二 → 12, 二〇二三 → 2023), if it is one.
+pub fn cn_number(s: &str) -> Option<u64> {
+    let digit = |c: char| -> Option<u64> {
+        Some(match c {
+            '零' | '〇' => 0,
+            '一' => 1,
+            '二' | '两' => 2,
+            '三' => 3,
+            '四' => 4,
+            '五' => 5,
+            '六' => 6,
+            '七' => 7,
+            '八' => 8,
+            '九' => 9,
+            _ => return None,
+        })
+    };
+    if s.is_empty() || s.chars().count() > 12 {
+        return None;
+    }
+    if !s.chars().any(|c| matches!(c, '十' | '百' | '千')) {
+        // Digit by digit: 二〇二三.
+        return s.chars().try_fold(0u64, |n, c| Some(n * 10 + digit(c)?));
+    }
+    let (mut total, mut pending) = (0u64, None::<u64>);
+    for c in s.chars() {
+        let unit = match c {
+            '十' => 10,
+            '百' => 100,
+            '千' => 1000,
+            _ => {
+                pending = Some(digit(c)?);
+                continue;
+            }
+        };
+        // 十二: a bare 十 means 一十.
+        total += pending.take().unwrap_or(1) * unit;
+    }
+    Some(total + pending.unwrap_or(0))
+}
+
+/// The Chinese numeral laws write for `n` (12 → 十二, 103 → 一百零三, 110 → 一百一十), for
+/// n < 10 000.
+pub fn cn_numeral(n: u64) -> Option<String> {
+    const D: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    if n == 0 || n >= 10_000 {
+        return (n == 0).then(|| "零".to_string());
+    }
+    let mut out = String::new();
+    let mut zero = false;
+    for (unit, name) in [
+        (1000, Some('千')),
+        (100, Some('百')),
+        (10, Some('十')),
+        (1, None),
+    ] {
+        let d = (n / unit % 10) as usize;
+        if d == 0 {
+            zero = !out.is_empty();
+            continue;
+        }
+        if zero {
+            out.push('零');
+            zero = false;
+        }
+        // 十二, not 一十二, at the start.
+        if !(unit == 10 && d == 1 && out.is_empty()) {
+            out.push(D[d]);
+        }
+        if let Some(u) = name {
+            out.push(u);
+        }
+    }
+    Some(out)
+}
+
+/// 第十二条 → 第12条 (and 章, 节, 款, 项 …), keeping the offset maps: the digits map to the
+/// whole original numeral, so a highlight of 第12条 wraps 第十二条 as written. Documents and
+/// queries both pass here, so 第十二条 and 第12条 are the same words to the index.
+fn arabic_articles(n: Normalized) -> Normalized {
+    let chars: Vec<(usize, char)> = n.text.char_indices().collect();
+    let mut out = Normalized {
+        text: String::with_capacity(n.text.len()),
+        start_map: Vec::with_capacity(n.start_map.len()),
+        end_map: Vec::with_capacity(n.end_map.len()),
+    };
+    let mut i = 0;
+    let mut copied = 0; // bytes of n.text already in out
+    while i < chars.len() {
+        if chars[i].1 == '第' {
+            let mut j = i + 1;
+            while j < chars.len() && is_cn_digit(chars[j].1) {
+                j += 1;
+            }
+            if j > i + 1 && j < chars.len() && is_article_unit(chars[j].1) {
+                let (from, to) = (chars[i + 1].0, chars[j].0);
+                if let Some(v) = cn_number(&n.text[from..to]) {
+                    copy_normalized(&mut out, &n, copied, from);
+                    let (o_from, o_to) = (n.start_map[from], n.end_map[to - 1]);
+                    for c in v.to_string().chars() {
+                        out.text.push(c);
+                        out.start_map.push(o_from);
+                        out.end_map.push(o_to);
+                    }
+                    copied = to;
+                    i = j;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    copy_normalized(&mut out, &n, copied, n.text.len());
+    out
+}
+
+/// Copy normalized bytes `from..to` of `n` with their maps (before the final shift of the maps).
+fn copy_normalized(out: &mut Normalized, n: &Normalized, from: usize, to: usize) {
+    out.text.push_str(&n.text[from..to]);
+    out.start_map.extend_from_slice(&n.start_map[from..to]);
+    out.end_map.extend_from_slice(&n.end_map[from..to]);
+}
+
+/// The other spellings of a structural reference as written in documents: 第12条 →
+/// [第十二条]. Empty for anything else. Snippets search the original text with these.
+pub fn article_spellings(word: &str) -> Vec<String> {
+    let Some(rest) = word.strip_prefix('第') else {
+        return Vec::new();
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let unit = &rest[digits.len()..];
+    if digits.is_empty() || unit.chars().count() != 1 || !unit.chars().all(is_article_unit) {
+        return Vec::new();
+    }
+    match digits.parse().ok().and_then(cn_numeral) {
+        Some(cn) => vec![format!("第{cn}{unit}")],
+        None => Vec::new(),
+    }
 }
 
 /// Normalize and return only the text (queries, dictionary entries, suggestions).
@@ -141,8 +319,42 @@ mod tests {
     #[test]
     fn removes_invisible_and_folds_spaces() {
         check("营业\u{200B}执照", "营业执照");
-        check("第一章\u{3000}总则", "第一章 总则");
+        check("第一章\u{3000}总则", "第1章 总则");
         check("a\u{E003}b", "ab");
+    }
+
+    #[test]
+    fn article_numbers_become_digits_both_ways() {
+        check("第十二条", "第12条");
+        check("行政许可法第一百零三条规定", "行政许可法第103条规定");
+        check("第12条", "第12条");
+        check("第二十章 第三节 第一款", "第20章 第3节 第1款");
+        check("第一千零一条", "第1001条");
+        check("第两百条", "第200条");
+        // Not a structural reference: left alone.
+        check("第一", "第一");
+        check("十二条", "十二条");
+        check("第十二个", "第十二个");
+        for (n, cn) in [
+            (12, "十二"),
+            (103, "一百零三"),
+            (110, "一百一十"),
+            (10, "十"),
+            (2005, "二千零五"),
+        ] {
+            assert_eq!(cn_numeral(n).as_deref(), Some(cn));
+            assert_eq!(cn_number(cn), Some(n));
+        }
+        assert_eq!(article_spellings("第12条"), ["第十二条"]);
+        assert!(article_spellings("第12").is_empty());
+        assert!(article_spellings("营业").is_empty());
+        // Offsets: the digits map back to the whole numeral.
+        let input = "见第十二条。";
+        let n = normalize(input);
+        let b = n.text.find("12").unwrap();
+        let e = n.text.find('条').unwrap() + '条'.len_utf8();
+        assert_eq!(&input[n.original_start(b)..n.original_end(e)], "十二条");
+        assert_eq!(n.original_start(n.text.len()), input.len());
     }
 
     #[test]

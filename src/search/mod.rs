@@ -152,6 +152,11 @@ pub struct Hit {
     pub score: f32,
     /// Highlighted snippet (~120 characters).
     pub snippet: String,
+    /// True when the corpus holds a newer version of this document: same kind, title,
+    /// department and region, a later `updated` date (公司法 2018 beside 公司法 2023). Such
+    /// versions rank below the current one. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superseded: bool,
 }
 
 /// Facet counts over the whole result set, each under the other filters.
@@ -184,6 +189,16 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Facet counts.
     pub facets: Facets,
+    /// What was searched instead, when the query as typed matched nothing well: the Chinese
+    /// a pinyin or initials query stands for (`sfz` → 身份证), or the query with one wrong
+    /// character corrected (离昏登记 → 离婚登记). Its hits rank after any the query found as
+    /// typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreted_as: Option<String>,
+    /// "Did you mean": other queries to try, best first, when the query as typed matched no
+    /// document on all its words (empty otherwise).
+    #[serde(default)]
+    pub suggestions: Vec<String>,
 }
 
 /// Searches one index; cheap to share (`Arc`) across threads.
@@ -193,7 +208,20 @@ pub struct Searcher {
     /// Per segment, per document: which [`ACTIONS`] its title contains (bit i = ACTIONS[i]).
     /// Computed once per segment so ranking never decodes titles per query.
     title_actions: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
+    /// Which documents are superseded versions, for the segments (and deletions) it was
+    /// computed from: versions span segments, so it is recomputed when any segment changes.
+    versions: std::sync::Mutex<Option<(SegmentsKey, SegmentFlags)>>,
 }
+
+/// The segments of a searcher and how many deletions each has.
+type SegmentsKey = Vec<(tantivy::index::SegmentId, u32)>;
+
+/// Per segment, per document: a yes/no property (see `Searcher::superseded`).
+type SegmentFlags = Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<bool>>>>;
+
+/// Score factor of a superseded version: the current one ranks first, the old one stays
+/// findable right after it.
+const SUPERSEDED: f32 = 0.5;
 
 /// The query for one request, split into tiers.
 struct Plan {
@@ -207,7 +235,33 @@ struct Plan {
     highlight: HashSet<String>,
     /// Multiplicative ranking priors.
     priors: Priors,
+    /// How many leading tiers are strong matches (exact, all words): when they find nothing,
+    /// the query as typed is probably not what was meant, and fallbacks run.
+    strong: usize,
 }
+
+impl Plan {
+    /// Add `alt`'s strong tiers after this plan's strong tiers (a query understood another
+    /// way ranks after the query as typed, before its partial matches).
+    fn with_fallback(mut self, alt: Plan) -> Plan {
+        let n = alt.strong.min(alt.tiers.len());
+        let at = self.strong.min(self.tiers.len());
+        for (i, t) in alt.tiers.into_iter().take(n).enumerate() {
+            self.tiers.insert(at + i, t);
+        }
+        self.strong = at + n;
+        self.matches = Box::new(BooleanQuery::new(vec![
+            (Occur::Should, self.matches),
+            (Occur::Should, alt.matches),
+        ]));
+        self.highlight.extend(alt.highlight);
+        self.priors = alt.priors;
+        self
+    }
+}
+
+/// Most "did you mean" suggestions in a response.
+const MAX_SUGGESTIONS: usize = 5;
 
 /// Ranking priors from what the question asks for, applied as score factors (so they reorder
 /// near-ties at any BM25 scale without swamping it). Citizens typing a bare item name want the
@@ -222,6 +276,8 @@ struct Priors {
     unasked: u16,
     /// Title action masks per segment (see `Searcher::action_masks`).
     masks: Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
+    /// Superseded versions per segment (see `Searcher::superseded`).
+    superseded: SegmentFlags,
 }
 
 /// Action words that turn an item into a different item (营业执照 → 营业执照变更).
@@ -279,6 +335,7 @@ impl Priors {
             kind,
             unasked,
             masks: Arc::new(HashMap::new()),
+            superseded: Arc::new(HashMap::new()),
         }
     }
 
@@ -304,6 +361,7 @@ impl Priors {
         }
         let unasked = self.unasked;
         let masks = self.masks.get(&seg.segment_id()).cloned();
+        let old = self.superseded.get(&seg.segment_id()).cloned();
         move |doc, score| {
             let mut f = 1.0;
             if let Some(ord) = kinds.as_ref().and_then(|c| c.term_ords(doc).next()) {
@@ -314,9 +372,31 @@ impl Priors {
                     f *= 0.85;
                 }
             }
+            if old
+                .as_ref()
+                .is_some_and(|o| o.get(doc as usize) == Some(&true))
+            {
+                f *= SUPERSEDED;
+            }
             score * f
         }
     }
+}
+
+/// Structural references (第12条, 第3章) in normalized text.
+fn article_refs(norm: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in norm.match_indices('第') {
+        let rest = &norm[i + '第'.len_utf8()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if let Some(unit) = rest[digits..].chars().next() {
+            let word = format!("第{}{unit}", &rest[..digits]);
+            if digits > 0 && !crate::analysis::normalize::article_spellings(&word).is_empty() {
+                out.push(word);
+            }
+        }
+    }
+    out
 }
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
@@ -339,6 +419,7 @@ impl Searcher {
             index,
             reader,
             title_actions: Default::default(),
+            versions: Default::default(),
         })
     }
 
@@ -405,6 +486,93 @@ impl Searcher {
         Arc::new(cache.clone())
     }
 
+    /// Which documents of `searcher` are superseded versions: among live documents with an
+    /// `updated` date and the same kind, title (compared whole, normalized), department and
+    /// region, all but those with the latest date. Documents without a date are never marked.
+    /// Computed from fast columns once per set of segments, not per query.
+    fn superseded(&self, searcher: &tantivy::Searcher) -> SegmentFlags {
+        let key: SegmentsKey = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| (s.segment_id(), s.num_deleted_docs()))
+            .collect();
+        let mut cache = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, flags)) = cache.as_ref() {
+            if *k == key {
+                return flags.clone();
+            }
+        }
+        // Every term of a string column by ordinal, and a document's first value.
+        let column = |seg: &tantivy::SegmentReader, name: &str| {
+            let col = seg.fast_fields().str(name).ok().flatten()?;
+            let mut terms = Vec::with_capacity(col.num_terms());
+            let mut buf = String::new();
+            for ord in 0..col.num_terms() as u64 {
+                buf.clear();
+                let _ = col.ord_to_str(ord, &mut buf);
+                terms.push(buf.clone());
+            }
+            Some((col, terms))
+        };
+        let first = |c: &Option<(tantivy::columnar::StrColumn, Vec<String>)>, doc| -> String {
+            c.as_ref()
+                .and_then(|(col, terms)| {
+                    let ord = col.term_ords(doc).next()?;
+                    terms.get(ord as usize).cloned()
+                })
+                .unwrap_or_default()
+        };
+        let mut newest: HashMap<String, String> = HashMap::new();
+        let mut dated: Vec<Vec<(tantivy::DocId, String, String)>> = Vec::new();
+        for seg in searcher.segment_readers() {
+            let mut docs = Vec::new();
+            let updated = column(seg, names::UPDATED);
+            if updated.is_some() {
+                let cols = [
+                    column(seg, names::KIND),
+                    column(seg, names::TITLE_EXACT),
+                    column(seg, names::DEPARTMENT),
+                    column(seg, names::REGION),
+                ];
+                for doc in seg.doc_ids_alive() {
+                    let date = first(&updated, doc);
+                    if date.is_empty() {
+                        continue;
+                    }
+                    let title = whole_key(&first(&cols[1], doc));
+                    if title.is_empty() {
+                        continue;
+                    }
+                    let key = format!(
+                        "{}\u{1}{title}\u{1}{}\u{1}{}",
+                        first(&cols[0], doc),
+                        first(&cols[2], doc),
+                        first(&cols[3], doc)
+                    );
+                    let latest = newest.entry(key.clone()).or_default();
+                    if date > *latest {
+                        *latest = date.clone();
+                    }
+                    docs.push((doc, key, date));
+                }
+            }
+            dated.push(docs);
+        }
+        let mut flags = HashMap::new();
+        for (seg, docs) in searcher.segment_readers().iter().zip(dated) {
+            let mut old = vec![false; seg.max_doc() as usize];
+            for (doc, key, date) in docs {
+                if newest.get(&key).is_some_and(|n| date < *n) {
+                    old[doc as usize] = true;
+                }
+            }
+            flags.insert(seg.segment_id(), Arc::new(old));
+        }
+        let flags: SegmentFlags = Arc::new(flags);
+        *cache = Some((key, flags.clone()));
+        flags
+    }
+
     fn analyzer(&self) -> &Analyzer {
         self.index.analyzer()
     }
@@ -417,14 +585,77 @@ impl Searcher {
             .expect("schema field")
     }
 
-    /// Run a search.
+    /// Run a search, without the fallbacks that need title suggestions (see
+    /// [`Searcher::search_with`]).
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        self.search_with(req, None)
+    }
+
+    /// Run a search. When the query as typed finds no document on all its words and
+    /// `suggester` (built from this index) is given, two fallbacks run: a query of ASCII letters
+    /// is read as pinyin or initials of title words (`shenfenzheng`, `sfz` → 身份证), and a
+    /// query with one wrong character is corrected from the titles (营业执找 → 营业执照); what
+    /// was searched is reported in `interpreted_as`, and `suggestions` lists queries to try.
+    /// Queries that find something the normal way never pay for this.
+    pub fn search_with(
+        &self,
+        req: &SearchRequest,
+        suggester: Option<&suggest::Suggester>,
+    ) -> Result<SearchResponse, SearchError> {
         let t0 = Instant::now();
         let (limit, offset) = req.validate()?;
         let searcher = self.reader.searcher();
         let parsed = ParsedQuery::parse(&req.q);
-        let mut plan = self.plan(&searcher, &parsed);
-        plan.priors.masks = self.action_masks(&searcher);
+        let plan = self.plan(&searcher, &parsed);
+        let (mut resp, strong) = self.execute(&searcher, req, plan, limit, offset)?;
+        let text = parsed.text.trim();
+        if let Some(sug) = suggester.filter(|_| strong == 0 && !text.is_empty()) {
+            let norm = crate::analysis::normalize::normalize_text(text);
+            let alt = if norm.chars().all(|c| c.is_ascii_lowercase() || c == ' ') {
+                sug.pinyin_words(&norm)
+            } else {
+                sug.correct(&norm)
+            };
+            let mut suggestions: Vec<String> = Vec::new();
+            if let Some(alt) = alt.filter(|a| *a != norm) {
+                let alt_parsed = ParsedQuery {
+                    text: alt.clone(),
+                    ..parsed.clone()
+                };
+                let plan = self
+                    .plan(&searcher, &parsed)
+                    .with_fallback(self.plan(&searcher, &alt_parsed));
+                let (second, strong) = self.execute(&searcher, req, plan, limit, offset)?;
+                if strong > 0 {
+                    resp = second;
+                    resp.interpreted_as = Some(alt.clone());
+                }
+                suggestions.push(alt);
+            }
+            for s in sug.suggest(text, MAX_SUGGESTIONS) {
+                suggestions.push(s.title);
+            }
+            let mut seen = HashSet::new();
+            suggestions.retain(|s| *s != req.q && seen.insert(s.clone()));
+            suggestions.truncate(MAX_SUGGESTIONS);
+            resp.suggestions = suggestions;
+        }
+        resp.took_us = t0.elapsed().as_micros() as u64;
+        Ok(resp)
+    }
+
+    /// Run `plan`; also returns how many documents its strong tiers matched.
+    fn execute(
+        &self,
+        searcher: &tantivy::Searcher,
+        req: &SearchRequest,
+        mut plan: Plan,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(SearchResponse, u64), SearchError> {
+        let t0 = Instant::now();
+        plan.priors.masks = self.action_masks(searcher);
+        plan.priors.superseded = self.superseded(searcher);
         let filters = self.filters(req);
 
         let with = |base: &dyn Query, skip: Option<&str>| -> Box<dyn Query> {
@@ -441,8 +672,9 @@ impl Searcher {
         // Hits: walk the tiers, taking the page's share from each.
         let mut hits_addr: Vec<(f32, DocAddress)> = Vec::new();
         let mut total = 0u64;
+        let mut strong = 0u64;
         let mut previous: Vec<Box<dyn Query>> = Vec::new();
-        for tier in &plan.tiers {
+        for (i, tier) in plan.tiers.iter().enumerate() {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, tier.box_clone())];
             for p in &previous {
                 clauses.push((Occur::MustNot, p.box_clone()));
@@ -465,6 +697,9 @@ impl Searcher {
                 count
             };
             total += count as u64;
+            if i < plan.strong {
+                strong += count as u64;
+            }
             previous.push(tier.box_clone());
         }
 
@@ -508,20 +743,32 @@ impl Searcher {
         let terms = if highlight { &plan.highlight } else { &empty };
         let mut hits = Vec::with_capacity(hits_addr.len());
         for (score, addr) in hits_addr {
-            let Some(d) = self.index.stored_doc(&searcher, addr) else {
+            let Some(d) = self.index.stored_doc(searcher, addr) else {
                 continue;
             };
-            hits.push(self.hit(d, score, terms, highlight));
+            let old = searcher
+                .segment_readers()
+                .get(addr.segment_ord as usize)
+                .and_then(|seg| plan.priors.superseded.get(&seg.segment_id()))
+                .is_some_and(|o| o.get(addr.doc_id as usize) == Some(&true));
+            let mut hit = self.hit(d, score, terms, highlight);
+            hit.superseded = old;
+            hits.push(hit);
         }
-        Ok(SearchResponse {
-            query: req.q.clone(),
-            total,
-            took_us: t0.elapsed().as_micros() as u64,
-            offset,
-            limit,
-            hits,
-            facets,
-        })
+        Ok((
+            SearchResponse {
+                query: req.q.clone(),
+                total,
+                took_us: t0.elapsed().as_micros() as u64,
+                offset,
+                limit,
+                hits,
+                facets,
+                interpreted_as: None,
+                suggestions: Vec::new(),
+            },
+            strong,
+        ))
     }
 
     fn hit(&self, d: Document, score: f32, terms: &HashSet<String>, highlight: bool) -> Hit {
@@ -557,6 +804,7 @@ impl Searcher {
             updated: d.updated,
             score,
             snippet: snip,
+            superseded: false,
         }
     }
 
@@ -700,6 +948,8 @@ impl Searcher {
         let groups: Vec<_> = a.groups(text).into_iter().take(MAX_GROUPS).collect();
         // Colloquial phrases (丢了 → 补领, 补办) add the official words as alternatives.
         let norm = crate::analysis::normalize::normalize_text(text);
+        // 第12条 (also typed 第十二条: normalized to digits) is highlighted whole.
+        highlight.extend(article_refs(&norm));
         let mut expansions: Vec<String> = Vec::new();
         // word of a colloquial phrase → the official words that satisfy it.
         let mut colloquial_words: std::collections::HashMap<String, Vec<(usize, String)>> =
@@ -857,7 +1107,14 @@ impl Searcher {
         };
         let mut asked: Vec<String> = seq.iter().map(|(_, w)| w.clone()).collect();
         asked.extend(expansions.iter().cloned());
+        // Exact, then all words; without words (only filters and phrases) everything is strong.
+        let strong = if group_queries.is_empty() {
+            tiers.len()
+        } else {
+            usize::from(!text.is_empty()) + 1
+        };
         Plan {
+            strong,
             tiers,
             matches,
             common,

@@ -68,24 +68,37 @@ pub fn snippet(
 ) -> String {
     let body = body.trim();
     // Candidate windows start a little before each occurrence of a query word.
-    let mut hits: Vec<(usize, &str)> = Vec::new();
-    for t in terms {
-        if t.is_empty() {
+    let mut hits: Vec<(usize, &str, usize)> = Vec::new();
+    // 第12条 is written 第十二条 in most laws: search both spellings.
+    let spellings: Vec<(String, &str)> = terms
+        .iter()
+        .flat_map(|t| {
+            crate::analysis::normalize::article_spellings(t)
+                .into_iter()
+                .map(move |s| (s, t.as_str()))
+        })
+        .collect();
+    let all = terms
+        .iter()
+        .map(|t| (t.as_str(), t.as_str()))
+        .chain(spellings.iter().map(|(s, t)| (s.as_str(), *t)));
+    for (spelled, t) in all {
+        if spelled.is_empty() {
             continue;
         }
-        for (i, _) in body.match_indices(t.as_str()).take(64) {
-            hits.push((i, t.as_str()));
+        for (i, _) in body.match_indices(spelled).take(64) {
+            hits.push((i, t, spelled.len()));
         }
     }
     hits.sort_unstable();
     let lead = max_chars / 6;
     let mut best: Option<(usize, usize)> = None; // (distinct words, window start byte)
-    for (idx, &(start, _)) in hits.iter().enumerate() {
+    for (idx, &(start, _, _)) in hits.iter().enumerate() {
         let win_start = back_chars(body, start, lead);
         let win_end = forward_chars(body, win_start, max_chars);
         let mut distinct: HashSet<&str> = HashSet::new();
-        for &(s, w) in &hits[idx..] {
-            if s + w.len() > win_end {
+        for &(s, w, len) in &hits[idx..] {
+            if s + len > win_end {
                 break;
             }
             distinct.insert(w);
@@ -168,6 +181,17 @@ mod tests {
         let n = plain.chars().count();
         assert!((60..=62).contains(&n), "{n} chars: {s}");
         assert!(s.starts_with('…') && s.ends_with('…'));
+    }
+
+    #[test]
+    fn snippet_finds_article_numbers_as_written() {
+        let body = format!(
+            "{}第十二条 下列事项可以设定行政许可{}",
+            "前言".repeat(200),
+            "后记".repeat(200)
+        );
+        let s = snippet(analyzer(), &body, &terms(&["第12条"]), 60);
+        assert!(s.contains("<em>第十二条</em> 下列事项"), "{s}");
     }
 
     #[test]

@@ -364,6 +364,174 @@ impl Suggester {
             .collect()
     }
 
+    /// What an all-letters query means in Chinese, read from the titles: the characters that a
+    /// pinyin or initials match covers (`shenfenzheng`, `sfz` → 身份证; `yyzz` → 营业执照). Among
+    /// the matches of the best reading class (most common readings first), the span found in
+    /// the most titles wins, then the best-ranked title. None when the query is not pinyin of
+    /// any title (or has fewer than two letters).
+    pub fn pinyin_words(&self, q: &str) -> Option<String> {
+        let key = query_key(q);
+        let q = key.as_bytes();
+        if q.len() < 2 || !q.iter().all(u8::is_ascii_lowercase) {
+            return None;
+        }
+        let letter = bit(q[0]).trailing_zeros() as usize;
+        for primary in [true, false] {
+            // span → (titles, first entry): counted once per title.
+            let mut spans: HashMap<String, (usize, usize)> = HashMap::new();
+            let mut last: Option<(usize, String)> = None;
+            for &p in self.postings.get(letter).into_iter().flatten() {
+                let p = p as usize;
+                let e = self.syl_entry[p] as usize;
+                let (from, to) = self.spans[e];
+                let syls = &self.syls[p..to as usize];
+                let n = if initials_match(q, syls, primary) {
+                    Some(q.len())
+                } else {
+                    self.full_match_len(q, syls, primary)
+                };
+                let Some(n) = n else { continue };
+                let span: String = self.entries[e]
+                    .norm
+                    .chars()
+                    .skip(p - from as usize)
+                    .take(n)
+                    .collect();
+                if last.as_ref() == Some(&(e, span.clone())) {
+                    continue;
+                }
+                let slot = spans.entry(span.clone()).or_insert((0, e));
+                slot.0 += 1;
+                slot.1 = slot.1.min(e);
+                last = Some((e, span));
+            }
+            if let Some((span, _)) = spans.into_iter().max_by(|a, b| {
+                (a.1 .0, std::cmp::Reverse(a.1 .1)).cmp(&(b.1 .0, std::cmp::Reverse(b.1 .1)))
+            }) {
+                return Some(span);
+            }
+        }
+        None
+    }
+
+    /// `text` with one character replaced so that it reads like the titles: 离昏登记 → 离婚登记,
+    /// 身份正 → 身份证, 营业执找 → 营业执照. For each run of Chinese characters that no title
+    /// contains, and each of its characters, the longest window (three characters or more)
+    /// around the character that some title contains with a homophone (same pinyin) there is a
+    /// candidate; the longer window wins, then the one more titles contain. At most one
+    /// character per run is replaced. None if nothing is replaced. `text` is
+    /// normalized text (see [`normalize_text`]).
+    pub fn correct(&self, text: &str) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = chars.clone();
+        let mut changed = false;
+        let mut i = 0;
+        while i < chars.len() {
+            if !is_han(chars[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && is_han(chars[i]) {
+                i += 1;
+            }
+            let run = &chars[start..i.min(start + MAX_CORRECT_RUN)];
+            if run.len() < 2 || self.contains(run) {
+                continue;
+            }
+            if let Some((at, c)) = self.best_substitution(run) {
+                out[start + at] = c;
+                changed = true;
+            }
+        }
+        changed.then(|| out.into_iter().collect())
+    }
+
+    /// Does some title contain `window`?
+    fn contains(&self, window: &[char]) -> bool {
+        let w: String = window.iter().collect();
+        let bits = char_bits(&w);
+        self.entries
+            .iter()
+            .any(|e| e.chars & bits == bits && e.norm.contains(&w))
+    }
+
+    /// The best (position, character) to replace in `run` (see [`Suggester::correct`]).
+    fn best_substitution(&self, run: &[char]) -> Option<(usize, char)> {
+        // (window length, titles), position, character.
+        let mut best: Option<((usize, usize), usize, char)> = None;
+        for at in 0..run.len() {
+            let reading = primary_reading(run[at]);
+            // Windows around `at`, longest first; stop at the first length that matches.
+            'len: for len in (3..=run.len().min(MAX_CORRECT_WINDOW)).rev() {
+                let mut found: HashMap<char, usize> = HashMap::new();
+                for a in at.saturating_sub(len - 1)..=at {
+                    if a + len > run.len() {
+                        break;
+                    }
+                    let window = &run[a..a + len];
+                    if self.contains(window) {
+                        // The characters around `at` are right as typed: not a typo here.
+                        break 'len;
+                    }
+                    for c in self.fillers(window, at - a) {
+                        *found.entry(c).or_default() += 1;
+                    }
+                }
+                for (c, titles) in found {
+                    if c == run[at] {
+                        continue;
+                    }
+                    // Only homophones (the usual slip of a pinyin keyboard): other characters
+                    // turned valid colloquial queries into other items (要办什么证 → 要带什么证).
+                    if reading.is_none() || primary_reading(c) != reading {
+                        continue;
+                    }
+                    let score = (len, titles);
+                    if best.as_ref().is_none_or(|b| score > b.0) {
+                        best = Some((score, at, c));
+                    }
+                }
+                if best.as_ref().is_some_and(|b| b.1 == at) {
+                    break;
+                }
+            }
+        }
+        best.map(|(_, at, c)| (at, c))
+    }
+
+    /// Characters that titles have where `window` has position `hole`, the rest equal.
+    fn fillers(&self, window: &[char], hole: usize) -> Vec<char> {
+        let rest: String = window
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != hole)
+            .map(|(_, c)| *c)
+            .collect();
+        let bits = char_bits(&rest);
+        let mut out = Vec::new();
+        for e in &self.entries {
+            if e.chars & bits != bits {
+                continue;
+            }
+            let t: Vec<char> = e.norm.chars().collect();
+            if t.len() < window.len() {
+                continue;
+            }
+            for w in t.windows(window.len()) {
+                if w.iter()
+                    .zip(window)
+                    .enumerate()
+                    .all(|(i, (a, b))| i == hole || a == b)
+                    && is_han(w[hole])
+                {
+                    out.push(w[hole]);
+                }
+            }
+        }
+        out
+    }
+
     /// Number of distinct titles, so callers can report what the suggester covers.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -435,11 +603,16 @@ impl Suggester {
     /// Tracks every query offset reachable after each character (readings of one character can
     /// be prefixes of each other: `xi`/`xian`), so it never backtracks.
     fn full_match(&self, q: &[u8], syls: &[Syl], primary: bool) -> bool {
+        self.full_match_len(q, syls, primary).is_some()
+    }
+
+    /// [`Suggester::full_match`], saying how many characters the match covers.
+    fn full_match_len(&self, q: &[u8], syls: &[Syl], primary: bool) -> Option<usize> {
         if q.is_empty() || q.len() >= 128 {
-            return false;
+            return None;
         }
         let mut reach: u128 = 1;
-        for syl in syls {
+        for (k, syl) in syls.iter().enumerate() {
             let mut next: u128 = 0;
             let mut bits = reach;
             while bits != 0 {
@@ -450,7 +623,7 @@ impl Suggester {
                     let r = r.as_bytes();
                     if r.starts_with(rest) {
                         // The query ends inside (or exactly at the end of) this syllable.
-                        return true;
+                        return Some(k + 1);
                     }
                     if rest.starts_with(r) {
                         // at + r.len() < q.len() < 128.
@@ -459,12 +632,27 @@ impl Suggester {
                 }
             }
             if next == 0 {
-                return false;
+                return None;
             }
             reach = next;
         }
-        false
+        None
     }
+}
+
+/// Longest run of Chinese characters [`Suggester::correct`] looks at, and longest window.
+const MAX_CORRECT_RUN: usize = 10;
+const MAX_CORRECT_WINDOW: usize = 5;
+
+/// A CJK unified ideograph.
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+/// The most common reading of a Chinese character, without tone.
+fn primary_reading(c: char) -> Option<&'static str> {
+    use pinyin::ToPinyin;
+    c.to_pinyin().map(|p| p.plain())
 }
 
 /// The normalized query: at most [`MAX_SUGGEST_CHARS`] characters in, and out (NFKC can expand).
@@ -781,6 +969,37 @@ mod tests {
         check("e", &["退还多缴税额"]);
         // A pinyin prefix ranks above a text infix, whatever the kinds.
         check("cp", &["产品质量法", "ICP备案通知"]);
+    }
+
+    #[test]
+    fn pinyin_and_initials_read_as_the_chinese_they_match() {
+        let s = suggester();
+        assert_eq!(s.pinyin_words("shenfenzheng").as_deref(), Some("身份证"));
+        assert_eq!(s.pinyin_words("sfz").as_deref(), Some("身份证"));
+        assert_eq!(s.pinyin_words("yyzz").as_deref(), Some("营业执照"));
+        assert_eq!(s.pinyin_words("yingyezhizhao").as_deref(), Some("营业执照"));
+        assert_eq!(s.pinyin_words("yinhang").as_deref(), Some("银行"));
+        assert_eq!(s.pinyin_words("zzzzqqq"), None);
+        assert_eq!(s.pinyin_words("s"), None);
+        assert_eq!(s.pinyin_words("icp1"), None);
+    }
+
+    #[test]
+    fn one_wrong_character_is_corrected_from_the_titles() {
+        let s = suggester();
+        let c = |t: &str| s.correct(t);
+        assert_eq!(c("营业执找").as_deref(), Some("营业执照"));
+        assert_eq!(c("身份正挂失").as_deref(), Some("身份证挂失"));
+        assert_eq!(c("身份正").as_deref(), Some("身份证"));
+        // Only the wrong run changes.
+        assert_eq!(c("icp 身份正").as_deref(), Some("icp 身份证"));
+        // Right as typed, or nothing close: no correction.
+        assert_eq!(c("营业执照"), None);
+        assert_eq!(c("结婚"), None);
+        assert_eq!(c("天气预报"), None);
+        // Not a homophone: not a typo we correct.
+        assert_eq!(c("身份卡"), None);
+        assert_eq!(c("身份证挂号"), None);
     }
 
     #[test]

@@ -118,9 +118,10 @@ pub async fn search(
             }
         };
     let searcher = state.searcher.clone();
+    let suggester = state.suggester();
     let resp = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        searcher.search(&req)
+        searcher.search_with(&req, Some(&suggester))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("search worker failed: {e}")))??;

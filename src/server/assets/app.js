@@ -277,7 +277,9 @@
     show(els.error, false);
     var hits = Array.isArray(data.hits) ? data.hits : [];
     var total = Number(data.total) || 0;
-    els.summary.textContent = '共 ' + total + ' 条结果，用时 ' + formatMs(data.took_us) + ' 毫秒';
+    // The server searched another reading of the query (pinyin, a corrected character): say so.
+    var meant = typeof data.interpreted_as === 'string' && data.interpreted_as ? '已按“' + data.interpreted_as + '”搜索，' : '';
+    els.summary.textContent = meant + '共 ' + total + ' 条结果，用时 ' + formatMs(data.took_us) + ' 毫秒';
     lastFacets = data.facets || {};
     renderFacets(s, lastFacets);
     renderHits(s, hits);
