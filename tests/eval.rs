@@ -21,6 +21,7 @@
 
 mod common;
 
+use banshi::search::suggest::Suggester;
 use banshi::{Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -47,40 +48,42 @@ const GROUPS: &[&str] = &[
     "mixed",
 ];
 
-/// (group, nDCG@10, MRR, R@10) floors: the values measured on 0f04f93 (2026-11) minus about
-/// 0.03, rounded down, so a real regression fails; raise them when ranking improves.
-/// pinyin scores 0 today (search has no pinyin matching; `/api/suggest` does): its floor is 0.0
-/// and rises when the feature lands.
+/// (group, nDCG@10, MRR, R@10) floors: the values measured at the merge of the quality
+/// features (pinyin/initials, typo correction, article numbers, law versions; 2026-11-26)
+/// minus about 0.03, rounded down, so a real regression fails; raise them when ranking
+/// improves. Before those features (0f04f93) pinyin scored 0 and overall was 0.840/0.829/0.870.
 const BUILTIN_FLOORS: &[(&str, f64, f64, f64)] = &[
     ("official", 0.94, 0.97, 0.95),
-    ("colloquial", 0.92, 0.93, 0.90),
-    ("materials", 0.80, 0.81, 0.84),
+    ("colloquial", 0.92, 0.95, 0.90),
+    ("materials", 0.82, 0.79, 0.91),
     ("time", 0.78, 0.67, 0.89),
     ("code", 0.90, 0.90, 0.90),
-    ("legal", 0.93, 0.93, 0.97),
+    ("legal", 0.96, 0.97, 0.97),
     ("traditional", 0.94, 0.97, 0.94),
-    ("pinyin", 0.0, 0.0, 0.0),
-    ("typo", 0.80, 0.77, 0.89),
+    ("pinyin", 0.74, 0.75, 0.75),
+    ("typo", 0.85, 0.85, 0.89),
     ("long", 0.80, 0.71, 0.91),
     ("mixed", 0.94, 0.93, 0.97),
-    ("overall", 0.81, 0.80, 0.84),
+    ("overall", 0.88, 0.87, 0.91),
 ];
 
-/// Floors for the real corpus, same rules.
+/// Floors for the real corpus, same rules (before the features: overall 0.752/0.707/0.815).
+/// `mixed` recall fell from 0.972 to 0.931 by design: an old version of a law (公司法 2018 for
+/// "2023年公司法") now ranks below the current one and other laws.
 const REAL_FLOORS: &[(&str, f64, f64, f64)] = &[
     ("official", 0.93, 0.94, 0.91),
-    ("versions", 0.83, 0.69, 0.97),
-    ("colloquial", 0.38, 0.25, 0.54),
-    ("materials", 0.87, 0.83, 0.86),
+    ("versions", 0.87, 0.84, 0.97),
+    ("colloquial", 0.41, 0.30, 0.58),
+    ("materials", 0.86, 0.84, 0.83),
     ("time", 0.40, 0.28, 0.63),
     ("code", 0.86, 0.86, 0.86),
-    ("legal", 0.87, 0.84, 0.88),
+    ("legal", 0.97, 0.97, 0.97),
     ("traditional", 0.97, 0.97, 0.97),
-    ("pinyin", 0.0, 0.0, 0.0),
-    ("typo", 0.78, 0.71, 0.97),
-    ("long", 0.49, 0.46, 0.57),
-    ("mixed", 0.90, 0.90, 0.94),
-    ("overall", 0.72, 0.67, 0.78),
+    ("pinyin", 0.81, 0.75, 0.97),
+    ("typo", 0.83, 0.78, 0.97),
+    ("long", 0.47, 0.46, 0.54),
+    ("mixed", 0.89, 0.90, 0.90),
+    ("overall", 0.78, 0.76, 0.84),
 ];
 
 /// Rank cut-off of every metric.
@@ -143,6 +146,8 @@ fn evaluate(name: &str, corpus: &Path, data: &str, floors: &[(&str, f64, f64, f6
     let mut syncer = Syncer::open(idx.clone()).unwrap();
     let report = syncer.full_sync(corpus, &()).unwrap();
     let searcher = Searcher::new(idx).unwrap();
+    // The same fallbacks as the API and the CLI (pinyin, typo correction).
+    let suggester = Suggester::build(&searcher.tantivy_searcher(), searcher.index().fields());
     let index_secs = t0.elapsed().as_secs_f64();
 
     // Resolve every target to the one document it names; collect all problems before failing.
@@ -180,7 +185,7 @@ fn evaluate(name: &str, corpus: &Path, data: &str, floors: &[(&str, f64, f64, f6
     let scored: Vec<Scored> = judged
         .iter()
         .zip(&resolved)
-        .map(|(j, grades)| score(&searcher, j, grades))
+        .map(|(j, grades)| score(&searcher, &suggester, j, grades))
         .collect();
     let query_secs = t1.elapsed().as_secs_f64();
 
@@ -342,6 +347,7 @@ fn resolve(searcher: &Searcher, target: &str) -> Result<String, String> {
 
 fn score<'a>(
     searcher: &Searcher,
+    suggester: &Suggester,
     j: &'a Judged,
     grades: &HashMap<String, (String, u8)>,
 ) -> Scored<'a> {
@@ -351,7 +357,7 @@ fn score<'a>(
     // Snippets do not change the ranking; skipping them keeps the run short.
     req.highlight = Some(false);
     let hits = searcher
-        .search(&req)
+        .search_with(&req, Some(suggester))
         .unwrap_or_else(|e| panic!("line {}: {:?}: {e}", j.line, j.query))
         .hits;
     let grade_of = |id: &str| grades.get(id).map_or(0, |(_, g)| *g);
