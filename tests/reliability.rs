@@ -657,3 +657,34 @@ fn make_world_accessible(p: &Path) {
         std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(want)).unwrap();
     }
 }
+
+#[test]
+fn a_second_writer_process_gets_index_locked_and_changes_nothing() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 居住证办理\n---\nzzmarker 居住证。",
+    );
+    let s = Server::start(c, index.path(), &["--no-watch"]);
+    let other = tempdir();
+    synthetic_corpus(other.path(), 20);
+    let out = run(&[
+        "index",
+        "--corpus",
+        other.path().to_str().unwrap(),
+        "--index",
+        index.path().to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is locked by another process"),
+        "{}",
+        stderr(&out)
+    );
+    // Readers are not writers: the CLI can still search the served index.
+    assert_eq!(index_count(index.path()), Some(1));
+    assert_eq!(total(&s, "zzmarker"), Some(1));
+}
