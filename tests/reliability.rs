@@ -688,3 +688,124 @@ fn a_second_writer_process_gets_index_locked_and_changes_nothing() {
     assert_eq!(index_count(index.path()), Some(1));
     assert_eq!(total(&s, "zzmarker"), Some(1));
 }
+
+#[test]
+fn a_full_disk_under_the_watcher_is_reported_and_healed_when_space_returns() {
+    use std::io::BufRead;
+    let probe = std::process::Command::new("unshare")
+        .args(["-Urm", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED a_full_disk_under_the_watcher: cannot create a mount namespace here");
+        return;
+    }
+    let corpus = tempdir();
+    let more = tempdir();
+    let mnt = tempdir();
+    let ctrl = tempdir();
+    let c = corpus.path();
+    write(
+        c,
+        "guides/a.md",
+        "---\ntitle: 居住证办理\n---\nzzmarker 居住证。",
+    );
+    synthetic_corpus(more.path(), 1500);
+    // The index lives on a tmpfs only this script's mount namespace sees; the network is
+    // shared, so the test talks to the server directly. Files in CTRL sequence the steps.
+    let script = r#"
+mount -t tmpfs -o size=24m tmpfs "$MNT" || exit 90
+"$BANSHI" serve --corpus "$CORPUS" --index "$MNT/idx" --addr 127.0.0.1:0 &
+pid=$!
+until [ -e "$CTRL/fill" ]; do sleep 0.05; done
+head -c $(( $(df --output=avail -B1 "$MNT" | tail -1) - 300000 )) /dev/zero > "$MNT/filler" 2>/dev/null
+touch "$CTRL/filled"
+until [ -e "$CTRL/free" ]; do sleep 0.05; done
+rm "$MNT/filler"
+until [ -e "$CTRL/stop" ]; do sleep 0.05; done
+kill -TERM $pid
+wait $pid
+echo "SERVE_RC=$?"
+"#;
+    let mut child = std::process::Command::new("unshare")
+        .args(["-Urm", "sh", "-c", script])
+        .env("MNT", mnt.path())
+        .env("CTRL", ctrl.path())
+        .env("BANSHI", env!("CARGO_BIN_EXE_banshi"))
+        .env("CORPUS", c)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Stop<'a>(&'a Path, std::process::Child);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            std::fs::write(self.0.join("free"), "").ok();
+            std::fs::write(self.0.join("stop"), "").ok();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && matches!(self.1.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            self.1.kill().ok();
+        }
+    }
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut guard = Stop(ctrl.path(), child);
+    let first = lines.next().expect("server output").unwrap();
+    let base = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected {first:?}"))
+        .to_string();
+    let get = |path: &str| -> Option<Value> {
+        client()
+            .get(format!("{base}{path}"))
+            .send()
+            .ok()?
+            .json()
+            .ok()
+    };
+    let count = || get("/api/search?q=zzmarker&limit=1").and_then(|v| v["total"].as_u64());
+    assert_eq!(count(), Some(1));
+    std::fs::write(ctrl.path().join("fill"), "").unwrap();
+    eventually(20, "the disk to be filled", || {
+        ctrl.path().join("filled").exists().then_some(())
+    });
+    // A burst that cannot be committed.
+    let out = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(more.path().join("gen"))
+        .arg(c)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let status = eventually(60, "the watcher to report the full disk", || {
+        let s = get("/api/status")?;
+        let errs = s["watcher"]["recent_errors"].as_array()?.clone();
+        errs.iter()
+            .any(|e| e.as_str().is_some_and(|e| e.contains("No space left")))
+            .then_some(s)
+    });
+    eprintln!("status while full: {}", status["watcher"]);
+    // Still serving the last commit.
+    assert_eq!(count(), Some(1));
+    assert_eq!(
+        client()
+            .get(format!("{base}/health"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    // Space returns: the watcher's retry commits everything, nothing lost.
+    std::fs::write(ctrl.path().join("free"), "").unwrap();
+    eventually(90, "all 1,501 documents once space is back", || {
+        count().filter(|n| *n == 1501)
+    });
+    std::fs::write(ctrl.path().join("stop"), "").unwrap();
+    let rc = lines
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("SERVE_RC="))
+        .unwrap_or_default();
+    assert_eq!(rc, "SERVE_RC=0", "graceful exit after the episode");
+    guard.1.wait().ok();
+}
