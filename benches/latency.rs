@@ -81,7 +81,7 @@ fn main() {
         all.last().expect("at least one query"),
         mean
     );
-    per_query.sort_by(|a, b| b.0.cmp(&a.0));
+    per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
     for (t, q, total, hits) in per_query.iter().take(8) {
         println!("  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits)");
     }
