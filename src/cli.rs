@@ -95,6 +95,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate a synthetic catalogue (JSONL service items) for growth benchmarks; the same
+    /// seed and sources give byte-identical files.
+    Gen {
+        /// Number of documents.
+        #[arg(long)]
+        docs: u64,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder (created; must be absent or empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Corpus to draw titles, names and sentences from; repeatable (default: `corpus` and,
+        /// when present, `BANSHI_SHARED_CORPUS` or `../shared/corpus`).
+        #[arg(long = "source", value_name = "DIR")]
+        sources: Vec<PathBuf>,
+        /// Records per JSONL file.
+        #[arg(long, default_value_t = 1000)]
+        per_file: u64,
+    },
     /// Search the index from the terminal.
     Search {
         /// The query, as a citizen or staff member would type it.

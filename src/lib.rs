@@ -13,6 +13,7 @@ pub mod loadgen;
 pub mod schema;
 pub mod search;
 pub mod server;
+pub mod synth;
 pub mod watch;
 
 pub use analysis::Analyzer;

@@ -119,6 +119,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Gen {
+            docs,
+            seed,
+            out,
+            sources,
+            per_file,
+        } => {
+            let sources = if sources.is_empty() {
+                banshi::synth::default_sources()
+            } else {
+                sources
+            };
+            let started = std::time::Instant::now();
+            let vocab = banshi::synth::Vocabulary::from_sources(&sources)?;
+            let cfg = banshi::synth::GenConfig {
+                docs,
+                seed,
+                per_file,
+            };
+            let report = banshi::synth::generate(&vocab, &cfg, &out)?;
+            let names: Vec<String> = sources.iter().map(|s| s.display().to_string()).collect();
+            println!(
+                "{} in {}; seed {seed}, sources {} ({}); {:.1} s",
+                report.summary(),
+                out.display(),
+                names.join(", "),
+                vocab.summary(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Search {
             query,
             index,

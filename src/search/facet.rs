@@ -77,15 +77,18 @@ impl SegmentCollector for StrCountsSegment {
     fn harvest(self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
         let Some(c) = self.column else { return out };
-        let mut buf = String::new();
-        for (ord, &n) in self.counts.iter().enumerate() {
-            if n > 0 {
-                buf.clear();
-                if c.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
-                    out.insert(buf.clone(), n);
-                }
+        // One pass over the dictionary for all counted values (a lookup per value would
+        // decompress a block each).
+        let ords: Vec<u64> = (0..self.counts.len() as u64)
+            .filter(|&o| self.counts[o as usize] > 0)
+            .collect();
+        let mut counts = ords.iter().map(|&o| self.counts[o as usize]);
+        let _ = c.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+            let n = counts.next().unwrap_or(0);
+            if let Ok(value) = std::str::from_utf8(bytes) {
+                out.insert(value.to_string(), n);
             }
-        }
+        });
         out
     }
 }
@@ -94,13 +97,13 @@ impl SegmentCollector for StrCountsSegment {
 /// values such as `department:公安`).
 pub fn all_values(searcher: &tantivy::Searcher, field: &str) -> Vec<String> {
     let mut seen: HashMap<String, ()> = HashMap::new();
-    let mut buf = String::new();
     for seg in searcher.segment_readers() {
         if let Ok(Some(c)) = seg.fast_fields().str(field) {
-            for ord in 0..c.num_terms() as u64 {
-                buf.clear();
-                if c.ord_to_str(ord, &mut buf).unwrap_or(false) {
-                    seen.insert(buf.clone(), ());
+            if let Ok(mut values) = c.dictionary().stream() {
+                while values.advance() {
+                    if let Ok(v) = std::str::from_utf8(values.key()) {
+                        seen.insert(v.to_string(), ());
+                    }
                 }
             }
         }

@@ -459,20 +459,23 @@ impl Searcher {
             cache.entry(seg.segment_id()).or_insert_with(|| {
                 let mut masks = vec![0u16; seg.max_doc() as usize];
                 if let Ok(Some(col)) = seg.fast_fields().str(names::TITLE_EXACT) {
-                    // Per distinct title (ord), then per document.
-                    let mut by_ord = Vec::with_capacity(col.num_terms());
-                    let mut buf = String::new();
-                    for ord in 0..col.num_terms() as u64 {
-                        buf.clear();
-                        let mut m = 0u16;
-                        if col.ord_to_str(ord, &mut buf).is_ok() {
+                    // Per distinct title (ord), then per document. The dictionary is read
+                    // as one stream: `ord_to_str` per ord decompresses a whole block for each
+                    // title, which took 1.5-1.9 s for the first query on 100k documents.
+                    let mut by_ord = vec![0u16; col.num_terms()];
+                    if let Ok(mut titles) = col.dictionary().stream() {
+                        while titles.advance() {
+                            let title = String::from_utf8_lossy(titles.key());
+                            let mut m = 0u16;
                             for (i, a) in ACTIONS.iter().enumerate() {
-                                if buf.contains(a) {
+                                if title.contains(a) {
                                     m |= 1 << i;
                                 }
                             }
+                            if let Some(slot) = by_ord.get_mut(titles.term_ord() as usize) {
+                                *slot = m;
+                            }
                         }
-                        by_ord.push(m);
                     }
                     for (doc, slot) in masks.iter_mut().enumerate() {
                         if let Some(ord) = col.term_ords(doc as u32).next() {

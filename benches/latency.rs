@@ -1,0 +1,88 @@
+//! In-process search latency over the shipped query mix (`benches/queries.txt`), per query,
+//! with snippets and highlighting as the API returns them (limit 10 unless
+//! `BANSHI_BENCH_LIMIT` says otherwise). No HTTP: this is the engine's own cost.
+//!
+//! `BANSHI_BENCH_INDEX=DIR cargo bench --bench latency` times an existing index (built with
+//! `banshi index`, e.g. over a generated catalogue); without it, the built-in corpus is indexed
+//! into a temp folder first. Each round runs every query once, after one unmeasured round;
+//! prints p50/p90/p99/max over all timed searches and the slowest queries. Nothing asserted.
+
+use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: one short round.
+    let rounds = if std::env::args().any(|a| a == "--bench") {
+        env_num("BANSHI_BENCH_ROUNDS", 20)
+    } else {
+        1
+    };
+    let limit = env_num("BANSHI_BENCH_LIMIT", 10);
+    let tmp = tempfile::tempdir().expect("temp folder");
+    let dir = match std::env::var_os("BANSHI_BENCH_INDEX") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let (idx, _) = BanshiIndex::open_or_create(tmp.path(), Analyzer::load_default())
+                .expect("index opens");
+            let mut syncer = Syncer::open(idx).expect("writer opens");
+            let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+            syncer.full_sync(&corpus, &()).expect("sync runs");
+            syncer.close().expect("merges finish");
+            tmp.path().to_path_buf()
+        }
+    };
+    let analyzer = Analyzer::load(config::dict_dir(None, &dir).as_deref()).expect("dictionary");
+    let searcher = Searcher::new(BanshiIndex::open(&dir, analyzer).expect("index opens"))
+        .expect("searcher opens");
+    let queries = banshi::loadgen::parse_queries(banshi::loadgen::DEFAULT_QUERIES);
+    let run = |q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.limit = Some(limit);
+        let t0 = Instant::now();
+        let resp = searcher.search(&req).expect("query runs");
+        (t0.elapsed(), resp.total, resp.hits.len())
+    };
+    for q in &queries {
+        run(q);
+    }
+    let mut all: Vec<Duration> = Vec::new();
+    let mut per_query: Vec<(Duration, &str, u64, usize)> = Vec::new();
+    for q in &queries {
+        let mut mine = Vec::new();
+        let mut found = (0, 0);
+        for _ in 0..rounds {
+            let (t, total, hits) = run(q);
+            mine.push(t);
+            found = (total, hits);
+        }
+        mine.sort();
+        per_query.push((mine[mine.len() / 2], q, found.0, found.1));
+        all.extend(mine);
+    }
+    all.sort();
+    let p = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
+    let mean = all.iter().sum::<Duration>() / all.len() as u32;
+    println!(
+        "in-process search over {} ({} docs), {} queries x {rounds} rounds, limit {limit}, snippets on: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}, mean {:?}",
+        dir.display(),
+        searcher.num_docs(),
+        queries.len(),
+        p(0.5),
+        p(0.9),
+        p(0.99),
+        all.last().expect("at least one query"),
+        mean
+    );
+    per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
+    for (t, q, total, hits) in per_query.iter().take(8) {
+        println!("  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits)");
+    }
+}
