@@ -7,7 +7,7 @@ use banshi::search::suggest::Suggester;
 use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
 use clap::Parser;
 use cli::{Cli, Command, IndexArgs};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -181,12 +181,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let resp = searcher
                 .search_with(&req, Some(&suggester))
                 .context("search failed")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&resp)?);
+            let mut out = std::io::stdout().lock();
+            let printed = if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&resp)?)
             } else {
-                print_hits(&resp, std::io::stdout().is_terminal());
+                print_hits(&mut out, &resp, std::io::stdout().is_terminal())
+            };
+            match printed.and_then(|()| out.flush()) {
+                // `banshi search … | head`: the reader has what it wanted; not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+                r => {
+                    r?;
+                    Ok(ExitCode::SUCCESS)
+                }
             }
-            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -234,8 +242,12 @@ fn terminal_text(html: &str, colour: bool) -> String {
         .replace("&amp;", "&")
 }
 
-fn print_hits(resp: &banshi::SearchResponse, colour: bool) {
-    println!("{} results ({} µs)", resp.total, resp.took_us);
+fn print_hits(
+    out: &mut impl Write,
+    resp: &banshi::SearchResponse,
+    colour: bool,
+) -> std::io::Result<()> {
+    writeln!(out, "{} results ({} µs)", resp.total, resp.took_us)?;
     for (i, h) in resp.hits.iter().enumerate() {
         let mut meta = vec![h.kind.as_str().to_string(), h.path.clone()];
         meta.extend(h.code.clone());
@@ -243,13 +255,15 @@ fn print_hits(resp: &banshi::SearchResponse, colour: bool) {
         if let Some(d) = h.time_limit_days {
             meta.push(format!("{d} 个工作日"));
         }
-        println!(
+        writeln!(
+            out,
             "\n{:>2}. {}  ({:.2})",
             resp.offset + i + 1,
             terminal_text(&h.title_highlighted, colour),
             h.score
-        );
-        println!("    {}", meta.join(" · "));
-        println!("    {}", terminal_text(&h.snippet, colour));
+        )?;
+        writeln!(out, "    {}", meta.join(" · "))?;
+        writeln!(out, "    {}", terminal_text(&h.snippet, colour))?;
     }
+    Ok(())
 }

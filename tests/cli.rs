@@ -106,3 +106,38 @@ fn search_without_an_index_says_what_to_do() {
         stderr(&out)
     );
 }
+
+#[test]
+fn search_into_a_closed_pipe_exits_quietly() {
+    // `banshi search … | head -1`: the reader goes away; no panic, no error.
+    let index = tempdir();
+    let idx = index.path().to_str().unwrap();
+    let corpus = builtin_corpus();
+    assert!(run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index",
+        idx
+    ])
+    .status
+    .success());
+    for json in [false, true] {
+        let mut cmd = common::bin();
+        cmd.args(["search", "登记", "--index", idx, "--limit", "50"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the search has printed anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "json={json}: {err}");
+        assert!(!err.contains("panicked"), "json={json}: {err}");
+    }
+}
