@@ -655,6 +655,19 @@ fn one_wrong_character_still_finds_the_item() {
     }
 }
 
+/// Issue #6: an item code glued to its label or inside a sentence finds the item first.
+#[test]
+fn item_codes_inside_text_find_the_item_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("事项编码YC0610000102", "guides/公积金提取-租房.md"),
+        ("事项编码：yc0610000102", "guides/公积金提取-租房.md"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["path"], want, "{q}: {v}");
+    }
+}
+
 /// A temp corpus for the features the built-in one lacks (ASCII words, article numbers, law
 /// versions).
 fn serve_laws() -> (tempfile::TempDir, tempfile::TempDir, Server) {

@@ -399,6 +399,27 @@ fn article_refs(norm: &str) -> Vec<String> {
     out
 }
 
+/// Code-shaped runs inside a query (事项编码YC0610000102 → yc0610000102, 职权编码210430049000 →
+/// 210430049000): maximal runs of ASCII letters and digits, in normalized (lower-case) text, of
+/// at least [`MIN_CODE_CHARS`] characters with a digit in them. Item codes and ids are glued to a
+/// label or written inside a sentence; each run is tried as a whole code or id.
+fn code_tokens(norm: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for run in norm.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if run.len() >= MIN_CODE_CHARS
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && !out.iter().any(|o| o == run)
+        {
+            out.push(run.to_string());
+        }
+    }
+    out
+}
+
+/// Shortest code-shaped run (see [`code_tokens`]): item codes are 10+ characters, 职权编码 12
+/// digits; shorter runs are years, article numbers or phone numbers.
+const MIN_CODE_CHARS: usize = 8;
+
 const TEXT_FIELDS: [(&str, f32); 5] = [
     (names::TITLE, 4.0),
     (names::TAGS, 1.5),
@@ -1048,6 +1069,21 @@ impl Searcher {
                     )),
                 ),
             ];
+            // Codes glued to a label or inside text (事项编码YC0610000102): each code-shaped run
+            // as a whole code, or an id as typed or upper-cased (ids keep their case).
+            let mut exact = exact;
+            for run in code_tokens(&norm).into_iter().filter(|r| *r != key) {
+                let mut terms = vec![Term::from_field_text(self.field(names::CODE), &run)];
+                for id in [run.to_uppercase(), run] {
+                    terms.push(Term::from_field_text(self.field(names::ID), &id));
+                }
+                exact.extend(terms.into_iter().map(|t| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                }));
+            }
             let exact: Box<dyn Query> = Box::new(BooleanQuery::new(exact));
             tiers.push(exact.box_clone());
             union.push((Occur::Should, exact));
@@ -1203,5 +1239,25 @@ impl Searcher {
         Ok(top
             .first()
             .and_then(|(_, addr)| self.index.stored_doc(&searcher, *addr)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_shaped_runs_are_found_inside_text() {
+        for (norm, want) in [
+            ("事项编码yc0610000102", &["yc0610000102"][..]),
+            ("职权编码210430049000的事项", &["210430049000"]),
+            ("yc0110000102 和 yc0110000102", &["yc0110000102"]),
+            // Too short, or no digit: not a code.
+            ("2023年公司法", &[]),
+            ("第12条", &[]),
+            ("etc办理 shenfenzheng", &[]),
+        ] {
+            assert_eq!(code_tokens(norm), want, "{norm}");
+        }
     }
 }
