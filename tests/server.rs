@@ -668,6 +668,26 @@ fn item_codes_inside_text_find_the_item_first() {
     }
 }
 
+/// Issue #6: a time question about an item (多久能办好, 几天能办完, 多久到账) finds the item's
+/// guide, which states its 承诺时限, before the time-limit tables and before other items whose
+/// text happens to say 办好.
+#[test]
+fn time_questions_find_the_items_guide_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("营业执照多久能办好", "guides/个体工商户营业执照.md"),
+        ("户口迁移几天能办完", "guides/户口迁移.md"),
+        ("失业金多久到账", "guides/失业保险金申领.md"),
+        ("社保卡多久能拿到", "guides/社会保障卡申领.md"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["path"], want, "{q}: {:?}", titles(&v));
+    }
+    // Asking for the table itself still finds the table.
+    let v = search(&s, &[("q", "不动产登记办理时限")]);
+    assert_eq!(top(&v)["kind"], "timeline", "{:?}", titles(&v));
+}
+
 /// A temp corpus for the features the built-in one lacks (ASCII words, article numbers, law
 /// versions).
 fn serve_laws() -> (tempfile::TempDir, tempfile::TempDir, Server) {

@@ -306,6 +306,8 @@ impl Priors {
             "多少天",
             "什么时候能",
         ]);
+        // 时限 names the time-limit table itself; 多久 asks about one item, whose guide states it.
+        let table = has(&["时限", "时间表", "一览表"]);
         // Whole words only: 公告期 (a legal term) is not a request for a 公告.
         let notice = words.iter().any(|w| {
             ["通知", "公告", "放假", "停水", "停电", "调整", "通告"].contains(&w.as_str())
@@ -318,7 +320,8 @@ impl Priors {
             kind[i] = match k {
                 Kind::Guide => 1.0,
                 Kind::Material if materials => 1.5,
-                Kind::Timeline if time => 1.6,
+                Kind::Timeline if table => 1.6,
+                Kind::Timeline if time => 1.0,
                 Kind::Notice if notice => 1.5,
                 Kind::Law if law => 1.4,
                 Kind::Law => 0.8,
@@ -419,6 +422,29 @@ fn code_tokens(norm: &str) -> Vec<String> {
 /// Shortest code-shaped run (see [`code_tokens`]): item codes are 10+ characters, 职权编码 12
 /// digits; shorter runs are years, article numbers or phone numbers.
 const MIN_CODE_CHARS: usize = 8;
+
+/// Words that say what kind of answer a question wants (多久) or how it ends (办好, 拿到), not
+/// what it is about. Beside a subject word they only rank: 营业执照多久能办好 wants the licence
+/// guide even where its page never says 办好, not 食品经营许可 for saying it.
+/// The kind priors ([`Priors`]) carry the intent itself.
+const INTENT_WORDS: [&str; 12] = [
+    "多久",
+    "几天",
+    "多长时间",
+    "多少天",
+    "办好",
+    "办完",
+    "拿到",
+    "能拿到",
+    "到账",
+    "批",
+    "能批",
+    "下来",
+];
+
+fn is_intent_word(word: &str) -> bool {
+    INTENT_WORDS.contains(&word)
+}
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
     (names::TITLE, 4.0),
@@ -988,6 +1014,10 @@ impl Searcher {
             }
         }
         let mut group_queries: Vec<Box<dyn Query>> = Vec::new();
+        // Words saying what kind of answer is wanted (多久, 办好 …), when the query also names its
+        // subject: they rank, but a document need not contain them.
+        let mut optional: Vec<Box<dyn Query>> = Vec::new();
+        let has_subject = groups.iter().any(|g| !is_intent_word(g.base()));
         let mut seq: Vec<(usize, String)> = Vec::new();
         for g in &groups {
             let base = g.base().to_string();
@@ -1032,7 +1062,11 @@ impl Searcher {
                     alts.into_iter().map(|q| (Occur::Should, q)).collect(),
                 ))
             };
-            group_queries.push(q);
+            if has_subject && is_intent_word(&base) {
+                optional.push(q);
+            } else {
+                group_queries.push(q);
+            }
             seq.push((g.position, base));
         }
         for e in &expansions {
@@ -1097,6 +1131,7 @@ impl Searcher {
             for e in &expansions {
                 boosts.push((Occur::Should, self.word_query(e, 0.6)));
             }
+            boosts.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
             let mut all_tier: Vec<(Occur, Box<dyn Query>)> = group_queries
                 .iter()
                 .map(|q| (Occur::Must, q.box_clone()))
@@ -1117,11 +1152,23 @@ impl Searcher {
                 tiers.push(Box::new(BooleanQuery::new(tier)));
             }
             if group_queries.len() > 1 || !expansions.is_empty() {
-                let mut any: Vec<(Occur, Box<dyn Query>)> = group_queries
+                // Some word or an official form of a colloquial phrase must match; the other
+                // signals (phrase, optional words) only rank.
+                let mut some: Vec<(Occur, Box<dyn Query>)> = group_queries
                     .iter()
                     .map(|q| (Occur::Should, q.box_clone()))
                     .collect();
-                any.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
+                some.extend(
+                    expansions
+                        .iter()
+                        .map(|e| (Occur::Should, self.word_query(e, 0.6))),
+                );
+                let mut any: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(some)))];
+                if seq.len() >= 2 {
+                    any.push((Occur::Should, self.phrase_query(&seq, 2, 1.5)));
+                }
+                any.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
                 tiers.push(Box::new(BooleanQuery::new(any)));
             }
             for q in &group_queries {
