@@ -688,6 +688,25 @@ fn time_questions_find_the_items_guide_first() {
     assert_eq!(top(&v)["kind"], "timeline", "{:?}", titles(&v));
 }
 
+/// Issue #6: in a materials question the subject decides, not the generic 材料/准备 a wrong
+/// list matches on.
+#[test]
+fn materials_questions_rank_the_subject_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("离婚需要带什么材料", "离婚"),
+        ("低保申请要准备哪些材料", "最低生活保障"),
+        ("结婚登记需要什么材料", "结婚登记需要准备的材料"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        let t = titles(&v);
+        assert!(t[0].contains(want), "{q}: {t:?}");
+    }
+    // 开饭店 has no 准备 or 材料 of its own: the marriage list matched only those.
+    let t = titles(&search(&s, &[("q", "开饭店需要准备哪些材料")]));
+    assert!(!t[0].contains("结婚"), "{t:?}");
+}
+
 /// A temp corpus for the features the built-in one lacks (ASCII words, article numbers, law
 /// versions).
 fn serve_laws() -> (tempfile::TempDir, tempfile::TempDir, Server) {

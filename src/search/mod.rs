@@ -423,11 +423,13 @@ fn code_tokens(norm: &str) -> Vec<String> {
 /// digits; shorter runs are years, article numbers or phone numbers.
 const MIN_CODE_CHARS: usize = 8;
 
-/// Words that say what kind of answer a question wants (多久) or how it ends (办好, 拿到), not
-/// what it is about. Beside a subject word they only rank: 营业执照多久能办好 wants the licence
-/// guide even where its page never says 办好, not 食品经营许可 for saying it.
+/// Words that say what kind of answer a question wants (材料, 多久) or how it ends (办好, 拿到),
+/// not what it is about. Beside a subject word they only rank: 离婚需要带什么材料 wants the
+/// divorce item even where its page never says 材料, not 结婚登记材料清单 for matching 材料.
 /// The kind priors ([`Priors`]) carry the intent itself.
-const INTENT_WORDS: [&str; 12] = [
+const INTENT_WORDS: [&str; 14] = [
+    "材料",
+    "准备",
     "多久",
     "几天",
     "多长时间",
@@ -1014,7 +1016,7 @@ impl Searcher {
             }
         }
         let mut group_queries: Vec<Box<dyn Query>> = Vec::new();
-        // Words saying what kind of answer is wanted (多久, 办好 …), when the query also names its
+        // Words saying what kind of answer is wanted (材料, 多久 …), when the query also names its
         // subject: they rank, but a document need not contain them.
         let mut optional: Vec<Box<dyn Query>> = Vec::new();
         let has_subject = groups.iter().any(|g| !is_intent_word(g.base()));
