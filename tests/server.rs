@@ -809,6 +809,28 @@ fn the_current_version_of_a_law_ranks_first_and_old_ones_are_marked() {
     assert!(top(&v).get("superseded").is_none(), "{v}");
 }
 
+/// Issue #6: a national law typed without 中华人民共和国 (道路运输条例) is its whole title: it
+/// ranks before a provincial regulation of the same name that repeats the words more often.
+#[test]
+fn a_national_law_named_without_its_prefix_ranks_first() {
+    let corpus = tempdir();
+    let index = tempdir();
+    write(
+        corpus.path(),
+        "laws/道路运输条例.md",
+        "# 中华人民共和国道路运输条例\n\n第一条 为了维护道路运输市场秩序，制定本条例。\n",
+    );
+    write(
+        corpus.path(),
+        "laws/广东省道路运输条例.md",
+        "# 广东省道路运输条例\n\n第一条 根据《中华人民共和国道路运输条例》，制定本条例。\n\n\
+         第二条 本省道路运输条例的实施，依照道路运输条例和本条例执行。\n",
+    );
+    let s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    let v = search(&s, &[("q", "道路运输条例")]);
+    assert_eq!(titles(&v)[0], "中华人民共和国道路运输条例", "{v}");
+}
+
 /// Issue #6: the dictionaries are read from `--dict DIR` (or INDEX/dict) at start-up; a
 /// changed user dictionary or stop word list re-analyses the index, and synonyms and
 /// colloquial phrases take effect without rebuilding the binary.

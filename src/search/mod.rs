@@ -402,6 +402,12 @@ fn article_refs(norm: &str) -> Vec<String> {
     out
 }
 
+/// The prefix of national laws' titles, often left out when typed.
+const NATIONAL: &str = "中华人民共和国";
+
+/// How the titles of laws and regulations end.
+const LAW_TITLE_ENDINGS: [&str; 5] = ["法", "条例", "规定", "办法", "细则"];
+
 /// Code-shaped runs inside a query (事项编码YC0610000102 → yc0610000102, 职权编码210430049000 →
 /// 210430049000): maximal runs of ASCII letters and digits, in normalized (lower-case) text, of
 /// at least [`MIN_CODE_CHARS`] characters with a digit in them. Item codes and ids are glued to a
@@ -1082,7 +1088,7 @@ impl Searcher {
         let mut union: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !text.is_empty() {
             let key = whole_key(text);
-            let exact: Vec<(Occur, Box<dyn Query>)> = vec![
+            let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![
                 (
                     Occur::Should,
                     Box::new(TermQuery::new(
@@ -1105,9 +1111,22 @@ impl Searcher {
                     )),
                 ),
             ];
+            // A national law typed without its 中华人民共和国 prefix (行政复议法, 道路运输条例) is
+            // still its whole title: it ranks before 实施条例 and provincial namesakes.
+            if LAW_TITLE_ENDINGS.iter().any(|e| key.ends_with(e)) && !key.starts_with(NATIONAL) {
+                exact.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(
+                            self.field(names::TITLE_EXACT),
+                            &format!("{NATIONAL}{key}"),
+                        ),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
             // Codes glued to a label or inside text (事项编码YC0610000102): each code-shaped run
             // as a whole code, or an id as typed or upper-cased (ids keep their case).
-            let mut exact = exact;
             for run in code_tokens(&norm).into_iter().filter(|r| *r != key) {
                 let mut terms = vec![Term::from_field_text(self.field(names::CODE), &run)];
                 for id in [run.to_uppercase(), run] {
