@@ -52,38 +52,42 @@ const GROUPS: &[&str] = &[
 /// features (pinyin/initials, typo correction, article numbers, law versions; 2026-11-26)
 /// minus about 0.03, rounded down, so a real regression fails; raise them when ranking
 /// improves. Before those features (0f04f93) pinyin scored 0 and overall was 0.840/0.829/0.870.
+/// Raised for materials, time, code and overall after the second ranking round (codes inside
+/// text, intent words, time priors; measured 0.938/0.944/0.954 overall).
 const BUILTIN_FLOORS: &[(&str, f64, f64, f64)] = &[
     ("official", 0.94, 0.97, 0.95),
     ("colloquial", 0.92, 0.95, 0.90),
-    ("materials", 0.82, 0.79, 0.91),
-    ("time", 0.78, 0.67, 0.89),
-    ("code", 0.90, 0.90, 0.90),
+    ("materials", 0.92, 0.89, 0.97),
+    ("time", 0.92, 0.97, 0.93),
+    ("code", 0.97, 0.97, 0.97),
     ("legal", 0.96, 0.97, 0.97),
     ("traditional", 0.94, 0.97, 0.94),
     ("pinyin", 0.74, 0.75, 0.75),
     ("typo", 0.85, 0.85, 0.89),
     ("long", 0.80, 0.71, 0.91),
     ("mixed", 0.94, 0.93, 0.97),
-    ("overall", 0.88, 0.87, 0.91),
+    ("overall", 0.90, 0.91, 0.92),
 ];
 
-/// Floors for the real corpus, same rules (before the features: overall 0.752/0.707/0.815).
+/// Floors for the real corpus, same rules (before the features: overall 0.752/0.707/0.815;
+/// after the second ranking round 0.857/0.825/0.920). `materials` MRR (0.843) stays at its
+/// old floor: 办护照需要什么材料 now shows the passport guide (grade 1) above 护照法.
 /// `mixed` recall fell from 0.972 to 0.931 by design: an old version of a law (公司法 2018 for
 /// "2023年公司法") now ranks below the current one and other laws.
 const REAL_FLOORS: &[(&str, f64, f64, f64)] = &[
     ("official", 0.93, 0.94, 0.91),
-    ("versions", 0.87, 0.84, 0.97),
+    ("versions", 0.97, 0.97, 0.97),
     ("colloquial", 0.41, 0.30, 0.58),
-    ("materials", 0.86, 0.84, 0.83),
-    ("time", 0.40, 0.28, 0.63),
-    ("code", 0.86, 0.86, 0.86),
+    ("materials", 0.86, 0.84, 0.92),
+    ("time", 0.66, 0.52, 0.97),
+    ("code", 0.97, 0.97, 0.97),
     ("legal", 0.97, 0.97, 0.97),
     ("traditional", 0.97, 0.97, 0.97),
     ("pinyin", 0.81, 0.75, 0.97),
     ("typo", 0.83, 0.78, 0.97),
     ("long", 0.47, 0.46, 0.54),
     ("mixed", 0.89, 0.90, 0.90),
-    ("overall", 0.78, 0.76, 0.84),
+    ("overall", 0.82, 0.79, 0.89),
 ];
 
 /// Rank cut-off of every metric.

@@ -655,6 +655,58 @@ fn one_wrong_character_still_finds_the_item() {
     }
 }
 
+/// Issue #6: an item code glued to its label or inside a sentence finds the item first.
+#[test]
+fn item_codes_inside_text_find_the_item_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("事项编码YC0610000102", "guides/公积金提取-租房.md"),
+        ("事项编码：yc0610000102", "guides/公积金提取-租房.md"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["path"], want, "{q}: {v}");
+    }
+}
+
+/// Issue #6: a time question about an item (多久能办好, 几天能办完, 多久到账) finds the item's
+/// guide, which states its 承诺时限, before the time-limit tables and before other items whose
+/// text happens to say 办好.
+#[test]
+fn time_questions_find_the_items_guide_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("营业执照多久能办好", "guides/个体工商户营业执照.md"),
+        ("户口迁移几天能办完", "guides/户口迁移.md"),
+        ("失业金多久到账", "guides/失业保险金申领.md"),
+        ("社保卡多久能拿到", "guides/社会保障卡申领.md"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        assert_eq!(top(&v)["path"], want, "{q}: {:?}", titles(&v));
+    }
+    // Asking for the table itself still finds the table.
+    let v = search(&s, &[("q", "不动产登记办理时限")]);
+    assert_eq!(top(&v)["kind"], "timeline", "{:?}", titles(&v));
+}
+
+/// Issue #6: in a materials question the subject decides, not the generic 材料/准备 a wrong
+/// list matches on.
+#[test]
+fn materials_questions_rank_the_subject_first() {
+    let (_index, s) = serve_builtin();
+    for (q, want) in [
+        ("离婚需要带什么材料", "离婚"),
+        ("低保申请要准备哪些材料", "最低生活保障"),
+        ("结婚登记需要什么材料", "结婚登记需要准备的材料"),
+    ] {
+        let v = search(&s, &[("q", q)]);
+        let t = titles(&v);
+        assert!(t[0].contains(want), "{q}: {t:?}");
+    }
+    // 开饭店 has no 准备 or 材料 of its own: the marriage list matched only those.
+    let t = titles(&search(&s, &[("q", "开饭店需要准备哪些材料")]));
+    assert!(!t[0].contains("结婚"), "{t:?}");
+}
+
 /// A temp corpus for the features the built-in one lacks (ASCII words, article numbers, law
 /// versions).
 fn serve_laws() -> (tempfile::TempDir, tempfile::TempDir, Server) {
@@ -755,6 +807,28 @@ fn the_current_version_of_a_law_ranks_first_and_old_ones_are_marked() {
     // A law without other versions is not marked.
     let v = search(&s, &[("q", "行政许可法")]);
     assert!(top(&v).get("superseded").is_none(), "{v}");
+}
+
+/// Issue #6: a national law typed without 中华人民共和国 (道路运输条例) is its whole title: it
+/// ranks before a provincial regulation of the same name that repeats the words more often.
+#[test]
+fn a_national_law_named_without_its_prefix_ranks_first() {
+    let corpus = tempdir();
+    let index = tempdir();
+    write(
+        corpus.path(),
+        "laws/道路运输条例.md",
+        "# 中华人民共和国道路运输条例\n\n第一条 为了维护道路运输市场秩序，制定本条例。\n",
+    );
+    write(
+        corpus.path(),
+        "laws/广东省道路运输条例.md",
+        "# 广东省道路运输条例\n\n第一条 根据《中华人民共和国道路运输条例》，制定本条例。\n\n\
+         第二条 本省道路运输条例的实施，依照道路运输条例和本条例执行。\n",
+    );
+    let s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    let v = search(&s, &[("q", "道路运输条例")]);
+    assert_eq!(titles(&v)[0], "中华人民共和国道路运输条例", "{v}");
 }
 
 /// Issue #6: the dictionaries are read from `--dict DIR` (or INDEX/dict) at start-up; a

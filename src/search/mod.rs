@@ -306,6 +306,8 @@ impl Priors {
             "多少天",
             "什么时候能",
         ]);
+        // 时限 names the time-limit table itself; 多久 asks about one item, whose guide states it.
+        let table = has(&["时限", "时间表", "一览表"]);
         // Whole words only: 公告期 (a legal term) is not a request for a 公告.
         let notice = words.iter().any(|w| {
             ["通知", "公告", "放假", "停水", "停电", "调整", "通告"].contains(&w.as_str())
@@ -318,7 +320,8 @@ impl Priors {
             kind[i] = match k {
                 Kind::Guide => 1.0,
                 Kind::Material if materials => 1.5,
-                Kind::Timeline if time => 1.6,
+                Kind::Timeline if table => 1.6,
+                Kind::Timeline if time => 1.0,
                 Kind::Notice if notice => 1.5,
                 Kind::Law if law => 1.4,
                 Kind::Law => 0.8,
@@ -397,6 +400,58 @@ fn article_refs(norm: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The prefix of national laws' titles, often left out when typed.
+const NATIONAL: &str = "中华人民共和国";
+
+/// How the titles of laws and regulations end.
+const LAW_TITLE_ENDINGS: [&str; 5] = ["法", "条例", "规定", "办法", "细则"];
+
+/// Code-shaped runs inside a query (事项编码YC0610000102 → yc0610000102, 职权编码210430049000 →
+/// 210430049000): maximal runs of ASCII letters and digits, in normalized (lower-case) text, of
+/// at least [`MIN_CODE_CHARS`] characters with a digit in them. Item codes and ids are glued to a
+/// label or written inside a sentence; each run is tried as a whole code or id.
+fn code_tokens(norm: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for run in norm.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if run.len() >= MIN_CODE_CHARS
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && !out.iter().any(|o| o == run)
+        {
+            out.push(run.to_string());
+        }
+    }
+    out
+}
+
+/// Shortest code-shaped run (see [`code_tokens`]): item codes are 10+ characters, 职权编码 12
+/// digits; shorter runs are years, article numbers or phone numbers.
+const MIN_CODE_CHARS: usize = 8;
+
+/// Words that say what kind of answer a question wants (材料, 多久) or how it ends (办好, 拿到),
+/// not what it is about. Beside a subject word they only rank: 离婚需要带什么材料 wants the
+/// divorce item even where its page never says 材料, not 结婚登记材料清单 for matching 材料.
+/// The kind priors ([`Priors`]) carry the intent itself.
+const INTENT_WORDS: [&str; 14] = [
+    "材料",
+    "准备",
+    "多久",
+    "几天",
+    "多长时间",
+    "多少天",
+    "办好",
+    "办完",
+    "拿到",
+    "能拿到",
+    "到账",
+    "批",
+    "能批",
+    "下来",
+];
+
+fn is_intent_word(word: &str) -> bool {
+    INTENT_WORDS.contains(&word)
 }
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
@@ -970,6 +1025,10 @@ impl Searcher {
             }
         }
         let mut group_queries: Vec<Box<dyn Query>> = Vec::new();
+        // Words saying what kind of answer is wanted (材料, 多久 …), when the query also names its
+        // subject: they rank, but a document need not contain them.
+        let mut optional: Vec<Box<dyn Query>> = Vec::new();
+        let has_subject = groups.iter().any(|g| !is_intent_word(g.base()));
         let mut seq: Vec<(usize, String)> = Vec::new();
         for g in &groups {
             let base = g.base().to_string();
@@ -1014,7 +1073,11 @@ impl Searcher {
                     alts.into_iter().map(|q| (Occur::Should, q)).collect(),
                 ))
             };
-            group_queries.push(q);
+            if has_subject && is_intent_word(&base) {
+                optional.push(q);
+            } else {
+                group_queries.push(q);
+            }
             seq.push((g.position, base));
         }
         for e in &expansions {
@@ -1028,7 +1091,7 @@ impl Searcher {
         let mut union: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !text.is_empty() {
             let key = whole_key(text);
-            let exact: Vec<(Occur, Box<dyn Query>)> = vec![
+            let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![
                 (
                     Occur::Should,
                     Box::new(TermQuery::new(
@@ -1051,6 +1114,34 @@ impl Searcher {
                     )),
                 ),
             ];
+            // A national law typed without its 中华人民共和国 prefix (行政复议法, 道路运输条例) is
+            // still its whole title: it ranks before 实施条例 and provincial namesakes.
+            if LAW_TITLE_ENDINGS.iter().any(|e| key.ends_with(e)) && !key.starts_with(NATIONAL) {
+                exact.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(
+                            self.field(names::TITLE_EXACT),
+                            &format!("{NATIONAL}{key}"),
+                        ),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+            // Codes glued to a label or inside text (事项编码YC0610000102): each code-shaped run
+            // as a whole code, or an id as typed or upper-cased (ids keep their case).
+            for run in code_tokens(&norm).into_iter().filter(|r| *r != key) {
+                let mut terms = vec![Term::from_field_text(self.field(names::CODE), &run)];
+                for id in [run.to_uppercase(), run] {
+                    terms.push(Term::from_field_text(self.field(names::ID), &id));
+                }
+                exact.extend(terms.into_iter().map(|t| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                }));
+            }
             let exact: Box<dyn Query> = Box::new(BooleanQuery::new(exact));
             tiers.push(exact.box_clone());
             union.push((Occur::Should, exact));
@@ -1064,6 +1155,7 @@ impl Searcher {
             for e in &expansions {
                 boosts.push((Occur::Should, self.word_query(e, 0.6)));
             }
+            boosts.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
             let mut all_tier: Vec<(Occur, Box<dyn Query>)> = group_queries
                 .iter()
                 .map(|q| (Occur::Must, q.box_clone()))
@@ -1084,11 +1176,23 @@ impl Searcher {
                 tiers.push(Box::new(BooleanQuery::new(tier)));
             }
             if group_queries.len() > 1 || !expansions.is_empty() {
-                let mut any: Vec<(Occur, Box<dyn Query>)> = group_queries
+                // Some word or an official form of a colloquial phrase must match; the other
+                // signals (phrase, optional words) only rank.
+                let mut some: Vec<(Occur, Box<dyn Query>)> = group_queries
                     .iter()
                     .map(|q| (Occur::Should, q.box_clone()))
                     .collect();
-                any.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
+                some.extend(
+                    expansions
+                        .iter()
+                        .map(|e| (Occur::Should, self.word_query(e, 0.6))),
+                );
+                let mut any: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(some)))];
+                if seq.len() >= 2 {
+                    any.push((Occur::Should, self.phrase_query(&seq, 2, 1.5)));
+                }
+                any.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
                 tiers.push(Box::new(BooleanQuery::new(any)));
             }
             for q in &group_queries {
@@ -1206,5 +1310,25 @@ impl Searcher {
         Ok(top
             .first()
             .and_then(|(_, addr)| self.index.stored_doc(&searcher, *addr)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_shaped_runs_are_found_inside_text() {
+        for (norm, want) in [
+            ("事项编码yc0610000102", &["yc0610000102"][..]),
+            ("职权编码210430049000的事项", &["210430049000"]),
+            ("yc0110000102 和 yc0110000102", &["yc0110000102"]),
+            // Too short, or no digit: not a code.
+            ("2023年公司法", &[]),
+            ("第12条", &[]),
+            ("etc办理 shenfenzheng", &[]),
+        ] {
+            assert_eq!(code_tokens(norm), want, "{norm}");
+        }
     }
 }
