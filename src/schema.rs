@@ -13,7 +13,8 @@ use tantivy::schema::{
 
 /// Bump when the schema or the analysis chain changes meaning: the index is then rebuilt.
 /// v4: article numbers are normalized to digits (第十二条 → 第12条).
-pub const SCHEMA_VERSION: u32 = 4;
+/// v5: a `stamp` column (file size and modification time) lets a sync skip reading files.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Field names (also the names accepted by field filters and `banshi.toml`).
 #[allow(missing_docs)]
@@ -21,6 +22,7 @@ pub mod names {
     pub const ID: &str = "id";
     pub const PATH: &str = "path";
     pub const HASH: &str = "hash";
+    pub const STAMP: &str = "stamp";
     pub const KIND: &str = "kind";
     pub const TITLE: &str = "title";
     pub const TITLE_EXACT: &str = "title_exact";
@@ -45,6 +47,7 @@ pub struct Fields {
     pub id: Field,
     pub path: Field,
     pub hash: Field,
+    pub stamp: Field,
     pub kind: Field,
     pub title: Field,
     pub title_exact: Field,
@@ -87,6 +90,7 @@ pub fn build() -> Schema {
     b.add_text_field(ID, STRING | STORED);
     b.add_text_field(PATH, STRING | STORED | FAST);
     b.add_u64_field(HASH, FAST);
+    b.add_u64_field(STAMP, FAST);
     b.add_text_field(KIND, STRING | FAST);
     b.add_text_field(TITLE, jieba_text());
     b.add_text_field(TITLE_EXACT, whole_text().set_fast("raw"));
@@ -117,6 +121,7 @@ impl Fields {
             id: f(ID),
             path: f(PATH),
             hash: f(HASH),
+            stamp: f(STAMP),
             kind: f(KIND),
             title: f(TITLE),
             title_exact: f(TITLE_EXACT),

@@ -246,3 +246,44 @@ fn phrase_queries_work_over_overlapping_search_mode_tokens() {
     // Same words in another order are not the phrase.
     assert_eq!(ids(&searcher, "\"丢失的居民身份证\""), Vec::<String>::new());
 }
+
+#[test]
+fn unchanged_files_are_not_read_again_but_edits_are_seen() {
+    use std::time::{Duration, SystemTime};
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    let age = |rel: &str, secs: u64| {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(c.join(rel))
+            .unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(secs))
+            .unwrap();
+    };
+    write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证甲。");
+    write(c, "guides/b.md", "---\ntitle: 护照申领\n---\n护照乙。");
+    age("guides/a.md", 3600);
+    age("guides/b.md", 3600);
+    let (mut syncer, searcher) = open(index.path());
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!(r.added, 2);
+    // Start-up case: nothing changed, nothing is read.
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    // A same-size edit with a new modification time is read and indexed.
+    write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证丙。");
+    age("guides/a.md", 1800);
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.updated, r.unchanged), (1, 1), "{r:?}");
+    assert!(r.bytes_read > 0);
+    assert_eq!(ids(&searcher, "居住证丙"), ["guides/a.md"]);
+    // A file written just now is not trusted by its stamp (the clock is coarse): it is
+    // hashed again on the next sync, so a second same-size write in the same tick is seen.
+    write(c, "guides/c.md", "---\ntitle: 结婚登记\n---\n结婚丁。");
+    syncer.full_sync(c, &()).unwrap();
+    write(c, "guides/c.md", "---\ntitle: 结婚登记\n---\n结婚戊。");
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!(r.updated, 1, "{r:?}");
+    assert_eq!(ids(&searcher, "结婚戊"), ["guides/c.md"]);
+}

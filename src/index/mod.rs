@@ -60,6 +60,15 @@ fn disk_full_hint(e: &tantivy::TantivyError) -> &'static str {
     }
 }
 
+/// What the index knows of one corpus file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileState {
+    /// Content hash (`sync::content_hash`).
+    pub hash: u64,
+    /// Size and modification time when it was read (`sync::file_stamp`); 0 if unknown.
+    pub stamp: u64,
+}
+
 /// What each commit records besides the documents.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Payload {
@@ -242,8 +251,21 @@ impl BanshiIndex {
         &self,
         searcher: &tantivy::Searcher,
     ) -> Result<HashMap<String, u64>, IndexError> {
+        Ok(self
+            .file_states(searcher)?
+            .into_iter()
+            .map(|(p, s)| (p, s.hash))
+            .collect())
+    }
+
+    /// path → content hash and size/mtime stamp of every indexed file, from fast columns.
+    /// The path dictionary is streamed once per segment: one `ord_to_str` per document
+    /// decompresses a dictionary block each time, which dominated start-up at 100k files.
+    pub fn file_states(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> Result<HashMap<String, FileState>, IndexError> {
         let mut out = HashMap::new();
-        let mut buf = String::new();
         for seg in searcher.segment_readers() {
             let ff = seg.fast_fields();
             let (Some(paths), Ok(hashes)) =
@@ -251,17 +273,26 @@ impl BanshiIndex {
             else {
                 continue;
             };
+            let stamps = ff.u64(schema::names::STAMP).ok();
+            let mut names = vec![String::new(); paths.num_terms()];
+            let mut stream = paths
+                .dictionary()
+                .stream()
+                .map_err(|e| IndexError::Tantivy(e.into()))?;
+            while stream.advance() {
+                if let Some(slot) = names.get_mut(stream.term_ord() as usize) {
+                    *slot = String::from_utf8_lossy(stream.key()).into_owned();
+                }
+            }
             for doc in seg.doc_ids_alive() {
                 let Some(ord) = paths.term_ords(doc).next() else {
                     continue;
                 };
-                buf.clear();
-                paths
-                    .ord_to_str(ord, &mut buf)
-                    .map_err(|e| IndexError::Tantivy(e.into()))?;
-                if let Some(h) = hashes.first(doc) {
-                    out.insert(buf.clone(), h);
-                }
+                let (Some(name), Some(hash)) = (names.get(ord as usize), hashes.first(doc)) else {
+                    continue;
+                };
+                let stamp = stamps.as_ref().and_then(|s| s.first(doc)).unwrap_or(0);
+                out.insert(name.clone(), FileState { hash, stamp });
             }
         }
         Ok(out)

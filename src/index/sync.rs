@@ -5,7 +5,7 @@
 //! files are removed. All changes land in one commit, with the skip list as its payload: a
 //! crash before the commit leaves the previous commit intact, and the next sync redoes the work.
 
-use super::{BanshiIndex, IndexError};
+use super::{BanshiIndex, FileState, IndexError};
 use crate::corpus::{self, CorpusFile, Document, FieldMap, Skip};
 use crate::schema::SCHEMA_VERSION;
 use std::collections::{BTreeMap, HashMap};
@@ -142,7 +142,8 @@ impl Syncer {
         for f in &files {
             seen.insert(f.rel.as_str());
             let unchanged_before = report.unchanged;
-            if let Err(e) = self.sync_file(f, &map, known.get(&f.rel).copied(), &mut report) {
+            let k = known.get(&f.rel).copied();
+            if let Err(e) = self.sync_file(f, &map, k, true, &mut report) {
                 return Err(self.abandon(e));
             }
             if report.unchanged > unchanged_before {
@@ -180,7 +181,9 @@ impl Syncer {
                     rel: rel.clone(),
                     abs,
                 };
-                if let Err(e) = self.sync_file(&f, &map, known.get(rel).copied(), &mut report) {
+                // An event says the file changed: read it, whatever its stamp says.
+                let k = known.get(rel).copied();
+                if let Err(e) = self.sync_file(&f, &map, k, false, &mut report) {
                     return Err(self.abandon(e));
                 }
             } else {
@@ -236,18 +239,26 @@ impl Syncer {
             .collect())
     }
 
-    fn known_hashes(&self) -> Result<HashMap<String, u64>, IndexError> {
+    fn known_hashes(&self) -> Result<HashMap<String, FileState>, IndexError> {
         let reader = self.index.tantivy().reader()?;
-        self.index.file_hashes(&reader.searcher())
+        self.index.file_states(&reader.searcher())
     }
 
     fn sync_file(
         &mut self,
         f: &CorpusFile,
         map: &FieldMap,
-        known: Option<u64>,
+        known: Option<FileState>,
+        trust_stamp: bool,
         report: &mut SyncReport,
     ) -> Result<(), IndexError> {
+        // Same size and modification time as when it was indexed: unchanged, without reading
+        // it (as git's index does). A full sync at start-up then costs a `stat` per file.
+        let stamp = file_stamp(&f.abs);
+        if trust_stamp && stamp != 0 && known.is_some_and(|k| k.stamp == stamp) {
+            report.unchanged += 1;
+            return Ok(());
+        }
         let bytes = match corpus::read_limited(&f.abs) {
             Ok(b) => b,
             Err(reason) => {
@@ -257,7 +268,7 @@ impl Syncer {
         };
         report.bytes_read += bytes.len() as u64;
         let hash = content_hash(&bytes);
-        if known == Some(hash) {
+        if known.map(|k| k.hash) == Some(hash) {
             report.unchanged += 1;
             // A file whose records were skipped keeps those skips; one that loaded cleanly has none.
             return Ok(());
@@ -272,7 +283,7 @@ impl Syncer {
                 self.writer.delete_term(path_term);
                 for d in &loaded.docs {
                     // Fails only when the writer died (disk full, I/O error): stop the sync.
-                    if let Err(e) = self.writer.add_document(self.to_tantivy(d, hash)) {
+                    if let Err(e) = self.writer.add_document(self.to_tantivy(d, hash, stamp)) {
                         return Err(self.why_writer_died(e));
                     }
                 }
@@ -322,12 +333,13 @@ impl Syncer {
         Ok(())
     }
 
-    fn to_tantivy(&self, d: &Document, hash: u64) -> TantivyDocument {
+    fn to_tantivy(&self, d: &Document, hash: u64, stamp: u64) -> TantivyDocument {
         let f = self.index.fields();
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &d.id);
         doc.add_text(f.path, &d.path);
         doc.add_u64(f.hash, hash);
+        doc.add_u64(f.stamp, stamp);
         doc.add_text(f.kind, d.kind.as_str());
         doc.add_text(f.title, &d.title);
         doc.add_text(f.title_exact, &d.title);
@@ -379,6 +391,35 @@ fn file_of(path: &str) -> &str {
         Some((f, line)) if line.chars().all(|c| c.is_ascii_digit()) => f,
         _ => path,
     }
+}
+
+/// Size and modification time of a file as one number; 0 when unknown (never trusted).
+///
+/// A file modified less than a second ago also gets 0 ("racily clean", as git calls it): the
+/// kernel's file clock is coarse, so a second same-size write within the same tick would
+/// otherwise keep the stamp and be missed. Such a file is simply hashed again next time.
+pub fn file_stamp(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return 0;
+    };
+    let Some(mtime) = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+    else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    if now.saturating_sub(mtime) < Duration::from_secs(1) {
+        return 0;
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(&meta.len().to_le_bytes());
+    h.update(&mtime.as_nanos().to_le_bytes());
+    let v = u64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"));
+    v.max(1)
 }
 
 /// Content hash stored per file.
