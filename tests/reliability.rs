@@ -437,11 +437,7 @@ fn kill_9_during_a_watcher_reindex_loses_nothing_after_restart() {
 #[test]
 fn a_full_disk_fails_clearly_and_keeps_the_old_index() {
     // A real tmpfs of 24 MB in a private mount namespace (no root needed: a user namespace).
-    let probe = std::process::Command::new("unshare")
-        .args(["-Urm", "true"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED a_full_disk_fails_clearly: cannot create a mount namespace here");
+    if !mount_namespace_available("a_full_disk_fails_clearly") {
         return;
     }
     let corpus = tempdir();
@@ -618,6 +614,19 @@ fn huge_unreadable_and_vanishing_files_are_skipped_with_reasons() {
     assert_eq!(index_count(&idx2), Some(1500 - removed));
 }
 
+/// Whether `unshare -Urm` works here (a private tmpfs needs a user + mount namespace);
+/// says the test is skipped when not.
+fn mount_namespace_available(test: &str) -> bool {
+    let ok = std::process::Command::new("unshare")
+        .args(["-Urm", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: cannot create a mount namespace here");
+    }
+    ok
+}
+
 fn unsafe_is_root() -> bool {
     // `id -u` instead of libc: no unsafe code and no extra crate for one question.
     std::process::Command::new("id")
@@ -696,11 +705,7 @@ fn a_second_writer_process_gets_index_locked_and_changes_nothing() {
 #[test]
 fn a_full_disk_under_the_watcher_is_reported_and_healed_when_space_returns() {
     use std::io::BufRead;
-    let probe = std::process::Command::new("unshare")
-        .args(["-Urm", "true"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED a_full_disk_under_the_watcher: cannot create a mount namespace here");
+    if !mount_namespace_available("a_full_disk_under_the_watcher") {
         return;
     }
     let corpus = tempdir();
