@@ -141,3 +141,34 @@ fn search_into_a_closed_pipe_exits_quietly() {
         assert!(!err.contains("panicked"), "json={json}: {err}");
     }
 }
+
+#[test]
+fn an_index_from_another_schema_is_rebuilt_not_a_crash() {
+    // An index as an older banshi left it: a schema without fields added since.
+    let index = tempdir();
+    let idx = index.path().to_str().unwrap();
+    {
+        let mut b = tantivy::schema::Schema::builder();
+        b.add_text_field("path", tantivy::schema::STRING | tantivy::schema::STORED);
+        let old = tantivy::Index::create_in_dir(index.path(), b.build()).unwrap();
+        let mut w: tantivy::IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.commit().unwrap();
+    }
+    let out = run(&["search", "登记", "--index", idx]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("another version of banshi"), "{err}");
+    let corpus = builtin_corpus();
+    let out = run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--index",
+        idx,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["search", "登记", "--index", idx]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("results"));
+}

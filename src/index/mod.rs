@@ -27,6 +27,11 @@ pub enum IndexError {
         "index {0} is locked by another process (is `banshi serve` or `banshi index` running?)"
     )]
     Locked(PathBuf),
+    /// The index was written with another schema (an older or newer banshi).
+    #[error(
+        "index {0} was written by another version of banshi: run `banshi index` (or `banshi serve`) to rebuild it"
+    )]
+    Outdated(PathBuf),
     /// The corpus could not be walked.
     #[error(transparent)]
     Corpus(#[from] CorpusError),
@@ -130,11 +135,9 @@ impl BanshiIndex {
             let stale = match Self::open_dir(dir, analyzer.clone()) {
                 Ok(idx) => {
                     let p = idx.payload();
-                    let schema_ok = idx.index.schema() == schema::build();
-                    !(schema_ok
-                        && p.schema == SCHEMA_VERSION
-                        && p.analyzer == analyzer.fingerprint())
+                    !(p.schema == SCHEMA_VERSION && p.analyzer == analyzer.fingerprint())
                 }
+                Err(IndexError::Outdated(_)) => true,
                 Err(IndexError::Tantivy(e)) => {
                     tracing::warn!(error = %e, "index unreadable, rebuilding");
                     true
@@ -175,6 +178,11 @@ impl BanshiIndex {
 
     fn open_dir(dir: &Path, analyzer: Arc<Analyzer>) -> Result<BanshiIndex, IndexError> {
         let index = Index::open_in_dir(dir)?;
+        // Checked before anything resolves fields: an index from another schema version
+        // (a field added since, say) must be rebuilt, not crash the field lookup.
+        if index.schema() != schema::build() {
+            return Err(IndexError::Outdated(dir.to_path_buf()));
+        }
         Ok(Self::wrap(index, dir, analyzer))
     }
 
