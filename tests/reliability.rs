@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    bin, builtin_corpus, client, eventually, run, stderr, stdout, tempdir, write, Server,
+    bin, builtin_corpus, client, eventually, index_dir, run, stderr, stdout, tempdir, write, Server,
 };
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -344,13 +344,7 @@ fn kill_9_during_index_leaves_the_last_commit_and_the_next_run_completes() {
     let idx = index.path().join("idx");
     let c = corpus.path();
     synthetic_corpus(c, 100);
-    let first = run(&[
-        "index",
-        "--corpus",
-        c.to_str().unwrap(),
-        "--index",
-        idx.to_str().unwrap(),
-    ]);
+    let first = index_dir(c, &idx);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(index_count(&idx), Some(100));
     synthetic_corpus(c, 2000);
@@ -382,13 +376,7 @@ fn kill_9_during_index_leaves_the_last_commit_and_the_next_run_completes() {
         seen.iter().any(|(_, n, _)| *n == Some(100)),
         "no kill landed mid-run: {seen:?}"
     );
-    let done = run(&[
-        "index",
-        "--corpus",
-        c.to_str().unwrap(),
-        "--index",
-        idx.to_str().unwrap(),
-    ]);
+    let done = index_dir(c, &idx);
     assert!(done.status.success(), "{}", stderr(&done));
     assert_eq!(index_count(&idx), Some(2000));
 }
@@ -602,13 +590,7 @@ fn huge_unreadable_and_vanishing_files_are_skipped_with_reasons() {
     let n = index_count(&idx2).unwrap();
     assert!(n <= 1500, "{n}");
     // The next run matches the folder exactly.
-    let again = run(&[
-        "index",
-        "--corpus",
-        c.to_str().unwrap(),
-        "--index",
-        idx2.to_str().unwrap(),
-    ]);
+    let again = index_dir(&c, &idx2);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains("skipped"), "{}", stderr(&again));
     assert_eq!(index_count(&idx2), Some(1500 - removed));
@@ -684,13 +666,7 @@ fn a_second_writer_process_gets_index_locked_and_changes_nothing() {
     let s = Server::start(c, index.path(), &["--no-watch"]);
     let other = tempdir();
     synthetic_corpus(other.path(), 20);
-    let out = run(&[
-        "index",
-        "--corpus",
-        other.path().to_str().unwrap(),
-        "--index",
-        index.path().to_str().unwrap(),
-    ]);
+    let out = index_dir(other.path(), index.path());
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("is locked by another process"),

@@ -18,6 +18,17 @@ pub fn run(args: &[&str]) -> Output {
         .expect("banshi runs")
 }
 
+/// `banshi index --corpus CORPUS --index INDEX`, returning its output.
+pub fn index_dir(corpus: &Path, index: &Path) -> Output {
+    run(&[
+        "index",
+        "--corpus",
+        corpus.to_str().expect("UTF-8 path"),
+        "--index",
+        index.to_str().expect("UTF-8 path"),
+    ])
+}
+
 /// stdout as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
