@@ -314,10 +314,10 @@ impl BanshiIndex {
     ) -> Option<crate::corpus::Document> {
         use tantivy::schema::Value;
         let d: tantivy::TantivyDocument = searcher.doc(addr).ok()?;
-        let bytes = d.get_first(self.fields.doc)?.as_bytes()?;
-        let mut doc: crate::corpus::Document = serde_json::from_slice(bytes).ok()?;
-        if let Some(body) = d.get_first(self.fields.body_raw).and_then(|v| v.as_bytes()) {
-            doc.body = String::from_utf8_lossy(body).into_owned();
+        let json = d.get_first(self.fields.doc)?.as_str()?;
+        let mut doc: crate::corpus::Document = serde_json::from_str(json).ok()?;
+        if let Some(body) = d.get_first(self.fields.body_raw).and_then(|v| v.as_str()) {
+            doc.body = body.to_string();
         }
         Some(doc)
     }

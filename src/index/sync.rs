@@ -376,11 +376,11 @@ impl Syncer {
             body: String::new(),
             ..d.clone()
         };
-        doc.add_bytes(
+        doc.add_text(
             f.doc,
-            &serde_json::to_vec(&light).expect("document serializes"),
+            serde_json::to_string(&light).expect("document serializes"),
         );
-        doc.add_bytes(f.body_raw, d.body.as_bytes());
+        doc.add_text(f.body_raw, &d.body);
         doc
     }
 }

@@ -799,6 +799,7 @@ impl Searcher {
         let highlight = req.highlight.unwrap_or(true);
         let empty = HashSet::new();
         let terms = if highlight { &plan.highlight } else { &empty };
+        let snippets = snippet::Snippets::new(terms);
         let mut hits = Vec::with_capacity(hits_addr.len());
         for (score, addr) in hits_addr {
             let Some(d) = self.index.stored_doc(searcher, addr) else {
@@ -809,7 +810,7 @@ impl Searcher {
                 .get(addr.segment_ord as usize)
                 .and_then(|seg| plan.priors.superseded.get(&seg.segment_id()))
                 .is_some_and(|o| o.get(addr.doc_id as usize) == Some(&true));
-            let mut hit = self.hit(d, score, terms, highlight);
+            let mut hit = self.hit(d, score, &snippets, highlight);
             hit.superseded = old;
             hits.push(hit);
         }
@@ -829,25 +830,27 @@ impl Searcher {
         ))
     }
 
-    fn hit(&self, d: Document, score: f32, terms: &HashSet<String>, highlight: bool) -> Hit {
+    fn hit(
+        &self,
+        mut d: Document,
+        score: f32,
+        snippets: &snippet::Snippets,
+        highlight: bool,
+    ) -> Hit {
         let a = self.analyzer();
+        // Taken, not cloned: a law body can be 100 KB and the hit doesn't carry it.
         let body_source = if d.body.trim().is_empty() {
             d.materials.join("；")
         } else {
-            d.body.clone()
+            std::mem::take(&mut d.body)
         };
-        let (title_highlighted, snip) = if highlight {
-            (
-                snippet::highlight(a, &d.title, terms),
-                snippet::snippet(a, &body_source, terms, snippet::SNIPPET_CHARS),
-            )
+        let snip = snippets.snippet(a, &body_source, snippet::SNIPPET_CHARS);
+        let title_highlighted = if highlight {
+            snippet::highlight(a, &d.title, snippets.terms())
         } else {
             let mut t = String::new();
             snippet::escape_into(&mut t, &d.title);
-            (
-                t,
-                snippet::snippet(a, &body_source, terms, snippet::SNIPPET_CHARS),
-            )
+            t
         };
         Hit {
             id: d.id,

@@ -59,72 +59,118 @@ pub fn highlight(analyzer: &Analyzer, text: &str, terms: &HashSet<String>) -> St
     out
 }
 
-/// A highlighted snippet of about `max_chars` characters from `body`.
-pub fn snippet(
-    analyzer: &Analyzer,
-    body: &str,
-    terms: &HashSet<String>,
-    max_chars: usize,
-) -> String {
-    let body = body.trim();
-    // Candidate windows start a little before each occurrence of a query word.
-    let mut hits: Vec<(usize, &str, usize)> = Vec::new();
-    // 第12条 is written 第十二条 in most laws: search both spellings.
-    let spellings: Vec<(String, &str)> = terms
-        .iter()
-        .flat_map(|t| {
-            crate::analysis::normalize::article_spellings(t)
-                .into_iter()
-                .map(move |s| (s, t.as_str()))
-        })
-        .collect();
-    let all = terms
-        .iter()
-        .map(|t| (t.as_str(), t.as_str()))
-        .chain(spellings.iter().map(|(s, t)| (s.as_str(), *t)));
-    for (spelled, t) in all {
-        if spelled.is_empty() {
-            continue;
-        }
-        for (i, _) in body.match_indices(spelled).take(64) {
-            hits.push((i, t, spelled.len()));
-        }
-    }
-    hits.sort_unstable();
-    let lead = max_chars / 6;
-    let mut best: Option<(usize, usize)> = None; // (distinct words, window start byte)
-    for (idx, &(start, _, _)) in hits.iter().enumerate() {
-        let win_start = back_chars(body, start, lead);
-        let win_end = forward_chars(body, win_start, max_chars);
-        let mut distinct: HashSet<&str> = HashSet::new();
-        for &(s, w, len) in &hits[idx..] {
-            if s + len > win_end {
-                break;
+/// Occurrences of one word kept per document: enough to find the densest window, and a
+/// common word in a 100 KB law stops costing anything after that.
+const MAX_OCCURRENCES_PER_WORD: usize = 64;
+
+/// Finds snippet windows for one query: built once per search (a SIMD substring finder per
+/// query word and per other spelling of it), then asked for each hit's snippet.
+///
+/// Windows are compared in character offsets computed once per occurrence, so a long law
+/// costs a few vectorized scans, not a character walk per candidate window.
+pub struct Snippets<'a> {
+    terms: &'a HashSet<String>,
+    /// Per spelling: which word it spells (an index into the words), its finder and its length
+    /// in characters.
+    finders: Vec<(usize, memchr::memmem::Finder<'static>, usize)>,
+}
+
+impl<'a> Snippets<'a> {
+    /// Prepare snippets for the (normalized) query words `terms`. 第12条 is written 第十二条 in
+    /// most laws, so both spellings are searched.
+    pub fn new(terms: &'a HashSet<String>) -> Snippets<'a> {
+        let mut finders = Vec::new();
+        for (w, t) in terms.iter().filter(|t| !t.is_empty()).enumerate() {
+            for spelled in
+                std::iter::once(t.clone()).chain(crate::analysis::normalize::article_spellings(t))
+            {
+                let n = spelled.chars().count();
+                finders.push((
+                    w,
+                    memchr::memmem::Finder::new(spelled.as_bytes()).into_owned(),
+                    n,
+                ));
             }
-            distinct.insert(w);
         }
-        let score = distinct.len();
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, win_start));
+        Snippets { terms, finders }
+    }
+
+    /// The words being highlighted.
+    pub fn terms(&self) -> &HashSet<String> {
+        self.terms
+    }
+
+    /// A highlighted snippet of about `max_chars` characters from `body`: the window with the
+    /// most distinct query words, starting a little before the first of them (or at a line
+    /// start close by).
+    pub fn snippet(&self, analyzer: &Analyzer, body: &str, max_chars: usize) -> String {
+        let body = body.trim();
+        let lead = max_chars / 6;
+        let start = self.best_window(body, lead, max_chars);
+        // Start at a line start when one is near, so the snippet reads naturally.
+        let start = match body[..start].rfind('\n') {
+            Some(nl) if body[nl + 1..start].chars().count() <= lead => nl + 1,
+            _ => start,
+        };
+        let end = forward_chars(body, start, max_chars);
+        let window = &body[start..end];
+        let mut out = String::new();
+        if start > 0 {
+            out.push('…');
+        }
+        out.push_str(&highlight(analyzer, &window.replace('\n', " "), self.terms));
+        if end < body.len() {
+            out.push('…');
+        }
+        out
+    }
+
+    /// Byte offset where the best window starts (0 when no word occurs).
+    fn best_window(&self, body: &str, lead: usize, max_chars: usize) -> usize {
+        // (start byte, start char, end char, word) of each occurrence.
+        let mut hits: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for (word, finder, len) in &self.finders {
+            for s in finder
+                .find_iter(body.as_bytes())
+                .take(MAX_OCCURRENCES_PER_WORD)
+            {
+                hits.push((s, 0, *len, *word));
+            }
+        }
+        hits.sort_unstable();
+        // Character offsets in one walk over the text up to the last occurrence.
+        let (mut at_byte, mut at_char) = (0usize, 0usize);
+        for h in &mut hits {
+            at_char += char_count(&body.as_bytes()[at_byte..h.0]);
+            at_byte = h.0;
+            (h.1, h.2) = (at_char, at_char + h.2);
+        }
+        let mut best: Option<(u32, usize)> = None; // (distinct words, start char)
+        for (i, &(_, c, _, _)) in hits.iter().enumerate() {
+            let win_start = c.saturating_sub(lead);
+            let win_end = win_start + max_chars;
+            let mut distinct = 0u64;
+            for &(_, _, e, w) in &hits[i..] {
+                if e > win_end {
+                    break;
+                }
+                distinct |= 1 << (w % 64);
+            }
+            let score = distinct.count_ones();
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, i));
+            }
+        }
+        match best {
+            Some((_, i)) => back_chars(body, hits[i].0, lead),
+            None => 0,
         }
     }
-    let start = best.map(|b| b.1).unwrap_or(0);
-    // Start at a line start when one is near, so the snippet reads naturally.
-    let start = match body[..start].rfind('\n') {
-        Some(nl) if body[nl + 1..start].chars().count() <= lead => nl + 1,
-        _ => start,
-    };
-    let end = forward_chars(body, start, max_chars);
-    let window = &body[start..end];
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    out.push_str(&highlight(analyzer, &window.replace('\n', " "), terms));
-    if end < body.len() {
-        out.push('…');
-    }
-    out
+}
+
+/// Characters in a valid UTF-8 slice: the bytes that don't continue a character.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 fn back_chars(s: &str, from: usize, n: usize) -> usize {
@@ -175,7 +221,8 @@ mod tests {
             "前言".repeat(200),
             "后记".repeat(200)
         );
-        let s = snippet(analyzer(), &body, &terms(&["营业执照"]), 60);
+        let t = terms(&["营业执照"]);
+        let s = Snippets::new(&t).snippet(analyzer(), &body, 60);
         assert!(s.contains("<em>营业执照</em>"), "{s}");
         let plain = s.replace("<em>", "").replace("</em>", "");
         let n = plain.chars().count();
@@ -190,13 +237,29 @@ mod tests {
             "前言".repeat(200),
             "后记".repeat(200)
         );
-        let s = snippet(analyzer(), &body, &terms(&["第12条"]), 60);
+        let t = terms(&["第12条"]);
+        let s = Snippets::new(&t).snippet(analyzer(), &body, 60);
         assert!(s.contains("<em>第十二条</em> 下列事项"), "{s}");
     }
 
     #[test]
+    fn snippet_prefers_the_window_with_more_distinct_words() {
+        let body = format!(
+            "{}营业执照{}个体工商户营业执照的申请材料{}",
+            "前言".repeat(100),
+            "中段".repeat(100),
+            "后记".repeat(100)
+        );
+        let t = terms(&["营业执照", "申请材料"]);
+        let s = Snippets::new(&t).snippet(analyzer(), &body, 40);
+        assert!(s.contains("<em>申请材料</em>"), "{s}");
+        assert!(s.contains("个体工商户<em>营业执照</em>"), "{s}");
+    }
+
+    #[test]
     fn snippet_without_matches_is_the_start() {
-        let s = snippet(analyzer(), "第一条 为了规范。", &terms(&["不存在"]), 120);
+        let t = terms(&["不存在"]);
+        let s = Snippets::new(&t).snippet(analyzer(), "第一条 为了规范。", 120);
         assert_eq!(s, "第一条 为了规范。");
     }
 }
