@@ -73,6 +73,10 @@ pub enum Command {
         /// How long a search waits for a free slot before it is answered 503 + Retry-After.
         #[arg(long, default_value_t = 2_000, value_name = "MS")]
         queue_wait_ms: u64,
+        /// Memory for cached search responses, in MiB (0 turns the cache off). A repeated
+        /// query on the same index generation is answered from it; any commit invalidates.
+        #[arg(long, default_value_t = 64, value_name = "MIB")]
+        cache_mb: u64,
     },
     /// Load-test a search endpoint over HTTP: QPS and latency percentiles.
     Bench {

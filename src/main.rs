@@ -66,6 +66,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_connections,
             max_searches,
             queue_wait_ms,
+            cache_mb,
         } => {
             let cfg = banshi::server::ServeConfig {
                 corpus,
@@ -83,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 max_searches: max_searches.map(|n| n as usize),
                 queue_wait: std::time::Duration::from_millis(queue_wait_ms),
+                cache_bytes: (cache_mb as usize).saturating_mul(1 << 20),
             };
             tokio::runtime::Runtime::new()?.block_on(banshi::server::run(cfg))?;
             Ok(ExitCode::SUCCESS)

@@ -55,6 +55,15 @@ fn edits_on_disk_are_searchable_without_restart() {
         "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。",
     );
     wait_ids(&s, "离婚", &["YC2"]);
+    // Now cached; the edit below must still show (a commit invalidates the cache).
+    let again: Value = client()
+        .get(s.url("/api/search"))
+        .query(&[("q", "离婚"), ("limit", "100")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(again["cached"], true, "{again}");
     // Modify.
     write(
         c,

@@ -457,6 +457,64 @@ fn status_health_openapi_and_metrics() {
             .any(|(n, _, v)| n == "banshi_reindex_runs_total" && *v >= 1.0),
         "{text}"
     );
+    // The same query three times: one miss, two answers from the cache.
+    let metric = |name: &str| {
+        samples
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, v)| *v)
+            .unwrap_or_else(|| panic!("no {name}: {text}"))
+    };
+    assert_eq!(metric("banshi_search_cache_misses_total"), 1.0, "{text}");
+    assert_eq!(metric("banshi_search_cache_hits_total"), 2.0, "{text}");
+    assert!(metric("banshi_search_cache_bytes") > 0.0, "{text}");
+}
+
+#[test]
+fn repeated_searches_are_answered_from_the_cache_unless_it_is_off() {
+    let (_index, s) = serve_builtin();
+    let params = [("q", "营业执照"), ("kind", "guide"), ("limit", "5")];
+    let first = search(&s, &params);
+    assert!(first.get("cached").is_none(), "{first}");
+    let second = search(&s, &params);
+    assert_eq!(second["cached"], true, "{second}");
+    for field in ["hits", "total", "facets", "suggestions", "query", "limit"] {
+        assert_eq!(first[field], second[field], "{field} differs when cached");
+    }
+    // Another page, filter or highlight setting is another entry.
+    for other in [
+        vec![
+            ("q", "营业执照"),
+            ("kind", "guide"),
+            ("limit", "5"),
+            ("offset", "5"),
+        ],
+        vec![("q", "营业执照"), ("kind", "law"), ("limit", "5")],
+        vec![
+            ("q", "营业执照"),
+            ("kind", "guide"),
+            ("limit", "5"),
+            ("highlight", "false"),
+        ],
+    ] {
+        let v = search(&s, &other);
+        assert!(
+            v.get("cached").is_none(),
+            "{other:?} answered from another entry"
+        );
+    }
+
+    let index = tempdir();
+    let off = Server::start(
+        &builtin_corpus(),
+        index.path(),
+        &["--no-watch", "--cache-mb", "0"],
+    );
+    for _ in 0..2 {
+        let v = search(&off, &params);
+        assert!(v.get("cached").is_none(), "cache is off: {v}");
+        assert_eq!(v["hits"], first["hits"]);
+    }
 }
 
 /// A strict-enough parser of the Prometheus/OpenMetrics text format: every line is a comment

@@ -47,8 +47,8 @@ pub enum SearchError {
     Engine(#[from] tantivy::TantivyError),
 }
 
-/// A search request, as the API and the CLI take it.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A search request, as the API and the CLI take it. Hashable: it is the server's cache key.
+#[derive(Debug, Clone, Default, Deserialize, Hash, PartialEq, Eq)]
 pub struct SearchRequest {
     /// The query as typed.
     pub q: String,
@@ -173,7 +173,7 @@ pub struct Facets {
 }
 
 /// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The query as given.
     pub query: String,
@@ -199,6 +199,11 @@ pub struct SearchResponse {
     /// document on all its words (empty otherwise).
     #[serde(default)]
     pub suggestions: Vec<String>,
+    /// True when the server answered from its result cache (the same request on the same
+    /// index generation was searched before); `took_us` is then the lookup's time. Absent
+    /// when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// Searches one index; cheap to share (`Arc`) across threads.
@@ -486,6 +491,11 @@ impl Searcher {
     /// Make the latest commit visible now (tests, after a sync in-process).
     pub fn reload(&self) -> Result<(), SearchError> {
         Ok(self.reader.reload()?)
+    }
+
+    /// Identifies the index snapshot searches currently see; changes with every reload.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
     }
 
     /// Number of documents visible.
@@ -825,6 +835,7 @@ impl Searcher {
                 facets,
                 interpreted_as: None,
                 suggestions: Vec::new(),
+                cached: false,
             },
             strong,
         ))

@@ -105,6 +105,17 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let req = parse_search(&raw)?;
+    let t0 = Instant::now();
+    let generation = state.generation();
+    if let Some(hit) = state.cache.get(generation, &req) {
+        let mut resp = SearchResponse::clone(&hit);
+        resp.took_us = t0.elapsed().as_micros() as u64;
+        resp.cached = true;
+        let took = resp.took_us;
+        let mut out = Json(resp).into_response();
+        out.extensions_mut().insert(EngineTime(took));
+        return Ok(out);
+    }
     // Backpressure: a bounded number of searches run at once; the rest wait briefly, then get
     // a 503 with Retry-After instead of piling up until everything times out.
     let permit =
@@ -119,9 +130,16 @@ pub async fn search(
         };
     let searcher = state.searcher.clone();
     let suggester = state.suggester();
+    let cache_state = state.clone();
     let resp = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        searcher.search_with(&req, Some(&suggester))
+        let resp = searcher.search_with(&req, Some(&suggester))?;
+        if cache_state.cache.enabled() {
+            cache_state
+                .cache
+                .put(generation, req, Arc::new(resp.clone()));
+        }
+        Ok::<_, crate::search::SearchError>(resp)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("search worker failed: {e}")))??;

@@ -107,6 +107,25 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Export the search cache's counters (hit ratio = hits / (hits + misses)).
+    pub fn register_cache(&mut self, cache: &super::cache::ResultCache) {
+        self.registry.register(
+            "search_cache_hits",
+            "Searches answered from the response cache",
+            cache.hits.clone(),
+        );
+        self.registry.register(
+            "search_cache_misses",
+            "Searches the response cache could not answer (cache on only)",
+            cache.misses.clone(),
+        );
+        self.registry.register(
+            "search_cache_bytes",
+            "Estimated memory held by cached search responses",
+            cache.bytes.clone(),
+        );
+    }
+
     /// Count one sync.
     pub fn observe_reindex(&self, elapsed: Duration) {
         self.reindex_runs.inc();

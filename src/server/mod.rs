@@ -6,6 +6,7 @@
 //! per-request timeout, CORS for configured origins, compression.
 
 pub mod api;
+pub mod cache;
 pub mod error;
 pub mod listen;
 pub mod metrics;
@@ -27,6 +28,7 @@ use error::ApiError;
 use metrics::Metrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -93,6 +95,8 @@ pub struct ServeConfig {
     pub max_searches: Option<usize>,
     /// How long a search may wait for a slot before it gets 503 + Retry-After.
     pub queue_wait: Duration,
+    /// Budget of the search response cache (see [`cache`]); 0 turns it off.
+    pub cache_bytes: usize,
 }
 
 /// Marker the search handler puts on its response: engine time, for `Server-Timing`.
@@ -104,6 +108,10 @@ pub struct AppState {
     /// The one searcher.
     pub searcher: Arc<Searcher>,
     suggester: RwLock<Arc<Suggester>>,
+    /// Bumped after every suggester swap: part of the cache key.
+    suggester_generation: AtomicU64,
+    /// Recent search responses.
+    pub cache: cache::ResultCache,
     syncer: Arc<Mutex<Syncer>>,
     watcher: Mutex<Option<WatchHandle>>,
     /// Metrics registry.
@@ -127,6 +135,16 @@ impl AppState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// What a search answered now depends on besides its request (the cache key's other half).
+    /// Read *before* searching: a reload in between then files the newer answer under the
+    /// older generation, which no later request asks for.
+    pub fn generation(&self) -> cache::Generation {
+        cache::Generation {
+            suggester: self.suggester_generation.load(Ordering::Acquire),
+            searcher: self.searcher.generation(),
+        }
     }
 
     /// The watcher's state, if it runs.
@@ -156,6 +174,7 @@ impl AppState {
             self.searcher.index().fields(),
         ));
         *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        self.suggester_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Sync the whole corpus now (admin endpoint).
@@ -333,12 +352,17 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     let syncer = Arc::new(Mutex::new(syncer));
     let searcher = Arc::new(Searcher::new(index)?);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cache = cache::ResultCache::new(cfg.cache_bytes);
+    let mut metrics = Metrics::new();
+    metrics.register_cache(&cache);
     let state = Arc::new(AppState {
         searcher,
         suggester: RwLock::new(Arc::new(Suggester::empty())),
+        suggester_generation: AtomicU64::new(0),
+        cache,
         syncer: syncer.clone(),
         watcher: Mutex::new(None),
-        metrics: Metrics::new(),
+        metrics,
         permits: Arc::new(Semaphore::new(cfg.max_searches.unwrap_or(cores * 2).max(1))),
         queue_wait: cfg.queue_wait,
         corpus: cfg.corpus.clone(),
