@@ -6,6 +6,7 @@ use super::{AppState, EngineTime};
 use crate::corpus::{Document, Skip};
 use crate::search::{SearchRequest, SearchResponse, MAX_QUERY_CHARS};
 use crate::watch::WatchStatus;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -107,14 +108,12 @@ pub async fn search(
     let req = parse_search(&raw)?;
     let t0 = Instant::now();
     let generation = state.generation();
-    if let Some(hit) = state.cache.get(generation, &req) {
-        let mut resp = SearchResponse::clone(&hit);
-        resp.took_us = t0.elapsed().as_micros() as u64;
-        resp.cached = true;
-        let took = resp.took_us;
-        let mut out = Json(resp).into_response();
-        out.extensions_mut().insert(EngineTime(took));
-        return Ok(out);
+    if let Some(body) = state.cache.get(generation, &req) {
+        let took = t0.elapsed().as_micros() as u64;
+        return Ok(json_response(
+            super::cache::answer_from(&body, took).into(),
+            took,
+        ));
     }
     // Backpressure: a bounded number of searches run at once; the rest wait briefly, then get
     // a 503 with Retry-After instead of piling up until everything times out.
@@ -131,22 +130,24 @@ pub async fn search(
     let searcher = state.searcher.clone();
     let suggester = state.suggester();
     let cache_state = state.clone();
-    let resp = tokio::task::spawn_blocking(move || {
+    let (body, took) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let resp = searcher.search_with(&req, Some(&suggester))?;
-        if cache_state.cache.enabled() {
-            cache_state
-                .cache
-                .put(generation, req, Arc::new(resp.clone()));
-        }
-        Ok::<_, crate::search::SearchError>(resp)
+        let body =
+            Bytes::from(serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))?);
+        cache_state.cache.put(generation, req, body.clone());
+        Ok::<_, ApiError>((body, resp.took_us))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("search worker failed: {e}")))??;
-    let took = resp.took_us;
-    let mut out = Json(resp).into_response();
-    out.extensions_mut().insert(EngineTime(took));
-    Ok(out)
+    Ok(json_response(body, took))
+}
+
+/// A JSON body already serialized, with the engine time for `Server-Timing`.
+fn json_response(body: Bytes, took_us: u64) -> Response {
+    let mut out = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    out.extensions_mut().insert(EngineTime(took_us));
+    out
 }
 
 /// The whole stored document.

@@ -4,13 +4,18 @@
 //!
 //! Entries are keyed by the request *and* the index generation it was answered from, so a
 //! commit (the watcher's, an admin sync's, or tantivy's own reload) makes every older entry
-//! unreachable at once; they then age out of the LRU. The size is bounded in (estimated) bytes,
-//! not entries: a page of 100 hits with snippets weighs as much as a hundred pages of one.
+//! unreachable at once; they then age out of the LRU. The size is bounded in bytes, not
+//! entries: a page of 100 hits with snippets weighs as much as a hundred pages of one.
+//!
+//! What is kept is the serialized JSON, not the response: a hit then costs a copy of a few KB
+//! with `cached` and `took_us` spliced in (see [`answer_from`]), where cloning and serializing
+//! the response again cost most of a cached request.
 
-use crate::search::{SearchRequest, SearchResponse};
+use crate::search::SearchRequest;
+use axum::body::Bytes;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// What a cached answer depends on besides the request: the searcher's generation and the
 /// suggester's (the fallbacks read it).
@@ -25,7 +30,7 @@ pub struct Generation {
 type Key = (Generation, SearchRequest);
 
 struct Inner {
-    lru: lru::LruCache<Key, (Arc<SearchResponse>, usize)>,
+    lru: lru::LruCache<Key, (Bytes, usize)>,
     bytes: usize,
 }
 
@@ -62,7 +67,7 @@ impl ResultCache {
     }
 
     /// The cached response for `req` at `generation`, counted as a hit or a miss.
-    pub fn get(&self, generation: Generation, req: &SearchRequest) -> Option<Arc<SearchResponse>> {
+    pub fn get(&self, generation: Generation, req: &SearchRequest) -> Option<Bytes> {
         let inner = self.inner.as_ref()?;
         // Cloning the request for the key costs less than a second map type keyed by borrow.
         let key = (generation, req.clone());
@@ -76,16 +81,17 @@ impl ResultCache {
         found
     }
 
-    /// Remember `resp` for `req` at `generation`, evicting the least recently used entries
-    /// past the byte budget. A response larger than the whole budget is not kept.
-    pub fn put(&self, generation: Generation, req: SearchRequest, resp: Arc<SearchResponse>) {
+    /// Remember the serialized response `body` for `req` at `generation`, evicting the least
+    /// recently used entries past the byte budget. One larger than the whole budget is not
+    /// kept.
+    pub fn put(&self, generation: Generation, req: SearchRequest, body: Bytes) {
         let Some(inner) = &self.inner else { return };
-        let size = estimated_size(&req, &resp);
+        let size = estimated_size(&req, &body);
         if size > self.capacity_bytes {
             return;
         }
         let mut g = lock(inner);
-        if let Some((_, old)) = g.lru.put((generation, req), (resp, size)) {
+        if let Some((_, old)) = g.lru.put((generation, req), (body, size)) {
             g.bytes -= old;
         }
         g.bytes += size;
@@ -117,54 +123,47 @@ fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Heap bytes of an entry, roughly: the strings that dominate it plus a fixed overhead.
-fn estimated_size(req: &SearchRequest, resp: &SearchResponse) -> usize {
+/// Heap bytes of an entry, roughly: the body, the request's strings and a fixed overhead.
+fn estimated_size(req: &SearchRequest, body: &[u8]) -> usize {
     let strings = |v: &[String]| v.iter().map(|s| s.len() + 24).sum::<usize>();
-    let hits: usize = resp
-        .hits
-        .iter()
-        .map(|h| {
-            h.id.len()
-                + h.path.len()
-                + h.title.len()
-                + h.title_highlighted.len()
-                + h.snippet.len()
-                + h.department.as_ref().map_or(0, |s| s.len())
-                + h.region.as_ref().map_or(0, |s| s.len())
-                + h.code.as_ref().map_or(0, |s| s.len())
-                + 200
-        })
-        .sum();
-    let facets: usize = [
-        &resp.facets.kind,
-        &resp.facets.department,
-        &resp.facets.region,
-        &resp.facets.audience,
-    ]
-    .iter()
-    .map(|m| m.keys().map(|k| k.len() + 48).sum::<usize>())
-    .sum();
-    256 + req.q.len()
+    256 + body.len()
+        + req.q.len()
         + strings(&req.kind)
         + strings(&req.department)
         + strings(&req.region)
         + strings(&req.audience)
-        + resp.query.len()
-        + strings(&resp.suggestions)
-        + hits
-        + facets
+}
+
+/// The JSON answer for a cache hit: the stored `body` with `"cached":true` first and its
+/// `took_us` replaced by this lookup's. The first `,"took_us":` is the field itself: only the
+/// query string comes before it, and inside a JSON string every `"` is escaped.
+pub fn answer_from(body: &[u8], took_us: u64) -> Vec<u8> {
+    const KEY: &[u8] = b",\"took_us\":";
+    let mut out = Vec::with_capacity(body.len() + 32);
+    out.extend_from_slice(b"{\"cached\":true,");
+    let rest = body.strip_prefix(b"{").unwrap_or(body);
+    match memchr::memmem::find(rest, KEY) {
+        Some(at) => {
+            let digits = rest[at + KEY.len()..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            out.extend_from_slice(&rest[..at + KEY.len()]);
+            out.extend_from_slice(took_us.to_string().as_bytes());
+            out.extend_from_slice(&rest[at + KEY.len() + digits..]);
+        }
+        None => out.extend_from_slice(rest),
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A response weighing about `bytes` (its query string dominates the estimate).
-    fn resp(bytes: usize) -> Arc<SearchResponse> {
-        Arc::new(SearchResponse {
-            query: "x".repeat(bytes),
-            ..Default::default()
-        })
+    /// A body of `bytes` bytes.
+    fn body(bytes: usize) -> Bytes {
+        Bytes::from(vec![b'x'; bytes])
     }
 
     const G1: Generation = Generation {
@@ -180,7 +179,7 @@ mod tests {
     fn hits_only_for_the_same_request_and_generation() {
         let c = ResultCache::new(1 << 20);
         let req = SearchRequest::new("营业执照");
-        c.put(G1, req.clone(), resp(10));
+        c.put(G1, req.clone(), body(10));
         assert!(c.get(G1, &req).is_some());
         assert!(c.get(G2, &req).is_none(), "a commit must invalidate");
         let mut filtered = req.clone();
@@ -197,7 +196,7 @@ mod tests {
     fn stays_within_its_byte_budget_evicting_the_least_recent() {
         let c = ResultCache::new(10_000);
         for i in 0..50 {
-            c.put(G1, SearchRequest::new(&format!("q{i}")), resp(1_000));
+            c.put(G1, SearchRequest::new(&format!("q{i}")), body(1_000));
         }
         let (_, _, entries, bytes) = c.stats();
         assert!(bytes <= 10_000, "{bytes}");
@@ -205,15 +204,32 @@ mod tests {
         assert!(c.get(G1, &SearchRequest::new("q49")).is_some());
         assert!(c.get(G1, &SearchRequest::new("q0")).is_none());
         // Larger than the whole budget: not kept, nothing evicted for it.
-        c.put(G1, SearchRequest::new("big"), resp(20_000));
+        c.put(G1, SearchRequest::new("big"), body(20_000));
         assert!(c.get(G1, &SearchRequest::new("big")).is_none());
         assert!(c.get(G1, &SearchRequest::new("q49")).is_some());
     }
 
     #[test]
+    fn a_cached_answer_is_the_stored_json_marked_cached_with_a_new_time() {
+        let resp = crate::search::SearchResponse {
+            query: "\",\"took_us\":1 营业执照".into(),
+            total: 3,
+            took_us: 4321,
+            suggestions: vec!["a".into()],
+            ..Default::default()
+        };
+        let stored = serde_json::to_vec(&resp).unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&answer_from(&stored, 7)).unwrap();
+        let mut expected = serde_json::to_value(&resp).unwrap();
+        expected["took_us"] = 7.into();
+        expected["cached"] = true.into();
+        assert_eq!(answer, expected);
+    }
+
+    #[test]
     fn zero_capacity_is_off() {
         let c = ResultCache::new(0);
-        c.put(G1, SearchRequest::new("a"), resp(1));
+        c.put(G1, SearchRequest::new("a"), body(1));
         assert!(!c.enabled());
         assert!(c.get(G1, &SearchRequest::new("a")).is_none());
     }

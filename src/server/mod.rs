@@ -402,13 +402,14 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     }
 
     let app = router(state.clone(), &cfg.cors_origins, cfg.request_timeout);
+    let shutdown = shutdown_signal();
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
-    listen::serve(listener, app, cfg.limits, shutdown_signal()).await?;
+    listen::serve(listener, app, cfg.limits, shutdown).await?;
     // In-flight requests are done. Stop the watcher (it finishes any sync it is in: commits are
     // atomic), then release the writer.
     let handle = state
@@ -423,23 +424,31 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed *now*, not when the future is
+/// first polled: a SIGTERM sent right after `listening on` is printed must not meet the default
+/// action (an unclean kill), as it could while the accept loop had not yet polled this.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await.ok();
     }
 }
