@@ -5,7 +5,9 @@
 //! `BANSHI_BENCH_INDEX=DIR cargo bench --bench latency` times an existing index (built with
 //! `banshi index`, e.g. over a generated catalogue); without it, the built-in corpus is indexed
 //! into a temp folder first. Each round runs every query once, after one unmeasured round;
-//! prints p50/p90/p99/max over all timed searches and the slowest queries. Nothing asserted.
+//! prints p50/p90/p99/max over all timed searches and the slowest queries. Then the same for
+//! title suggestions (`/api/suggest`'s engine): every 1–4 character prefix of every query in
+//! the mix, plus the pinyin queries as typed letter by letter. Nothing asserted.
 
 use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
 use std::path::{Path, PathBuf};
@@ -85,4 +87,58 @@ fn main() {
     for (t, q, total, hits) in per_query.iter().take(8) {
         println!("  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits)");
     }
+
+    let t0 = Instant::now();
+    let suggester = banshi::search::suggest::Suggester::build(
+        &searcher.tantivy_searcher(),
+        searcher.index().fields(),
+    );
+    let built = t0.elapsed();
+    let mut prefixes: Vec<String> = Vec::new();
+    for q in &queries {
+        let chars: Vec<char> = q.chars().collect();
+        let longest = if q.is_ascii() {
+            chars.len().min(12)
+        } else {
+            chars.len().min(4)
+        };
+        for n in 1..=longest {
+            let p: String = chars[..n].iter().collect();
+            if !prefixes.contains(&p) {
+                prefixes.push(p);
+            }
+        }
+    }
+    let mut times: Vec<(Duration, &str)> = Vec::new();
+    for p in &prefixes {
+        suggester.suggest(p, 8);
+    }
+    for _ in 0..rounds {
+        for p in &prefixes {
+            let t0 = Instant::now();
+            std::hint::black_box(suggester.suggest(p, 8));
+            times.push((t0.elapsed(), p));
+        }
+    }
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1].0;
+    println!(
+        "suggest over {} titles (built in {built:?}), {} prefixes x {rounds} rounds, limit 8: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+        suggester.len(),
+        prefixes.len(),
+        p(0.5),
+        p(0.9),
+        p(0.99),
+        times.last().expect("at least one prefix").0,
+    );
+    let mut slow: Vec<&str> = Vec::new();
+    for (_, q) in times.iter().rev() {
+        if !slow.contains(q) {
+            slow.push(q);
+        }
+        if slow.len() == 8 {
+            break;
+        }
+    }
+    println!("  slowest prefixes: {}", slow.join(", "));
 }
