@@ -1,42 +1,143 @@
-//! Facet counts: value → number of matching documents, read from a string fast column.
+//! Facet counts: value → number of matching documents, from string fast columns decoded once
+//! per segment.
 
+use crate::schema::names;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-/// Counts the values of one string fast field over the matching documents.
-pub struct StrCounts {
-    field: &'static str,
+/// The facet fields, in the order [`FacetCounts`] reports them.
+pub const FIELDS: [&str; 4] = [
+    names::KIND,
+    names::DEPARTMENT,
+    names::REGION,
+    names::AUDIENCE,
+];
+
+/// One facet field of one segment, decoded once: each document's value ordinals as a plain
+/// array (CSR: `ords[starts[doc]..starts[doc + 1]]`) and the values by ordinal.
+///
+/// Counting through tantivy's columns decodes an optional index, a blockwise-linear block and
+/// a zstd dictionary block per query; with 97 % of 100k documents matching a colloquial query
+/// that was a fifth of its time. Segments are immutable, so this is built once per segment
+/// (about 8 bytes per document and field) and shared by every query.
+#[derive(Debug, Default)]
+struct FacetColumn {
+    values: Vec<String>,
+    starts: Vec<u32>,
+    ords: Vec<u32>,
 }
 
-impl StrCounts {
-    /// Count `field`'s values.
-    pub fn new(field: &'static str) -> Self {
-        StrCounts { field }
+impl FacetColumn {
+    fn load(segment: &SegmentReader, field: &str) -> FacetColumn {
+        let Ok(Some(col)) = segment.fast_fields().str(field) else {
+            return FacetColumn {
+                starts: vec![0; segment.max_doc() as usize + 1],
+                ..FacetColumn::default()
+            };
+        };
+        let mut values = vec![String::new(); col.num_terms()];
+        // One stream over the dictionary: a lookup per ordinal decompresses a block each.
+        if let Ok(mut stream) = col.dictionary().stream() {
+            while stream.advance() {
+                if let Some(slot) = values.get_mut(stream.term_ord() as usize) {
+                    *slot = String::from_utf8_lossy(stream.key()).into_owned();
+                }
+            }
+        }
+        let mut starts = Vec::with_capacity(segment.max_doc() as usize + 1);
+        let mut ords = Vec::with_capacity(segment.max_doc() as usize);
+        starts.push(0);
+        for doc in 0..segment.max_doc() {
+            let mut last = None;
+            // A multi-valued field (audience) may repeat a value: count each document once.
+            for ord in col.term_ords(doc) {
+                if last != Some(ord) && (ord as usize) < values.len() {
+                    ords.push(ord as u32);
+                }
+                last = Some(ord);
+            }
+            starts.push(ords.len() as u32);
+        }
+        FacetColumn {
+            values,
+            starts,
+            ords,
+        }
     }
 }
 
-/// Per-segment counter: one slot per term ordinal, resolved to strings at harvest.
-pub struct StrCountsSegment {
-    column: Option<StrColumn>,
-    counts: Vec<u64>,
+/// Every facet field of one segment (see [`FacetColumn`]).
+#[derive(Debug)]
+pub struct SegmentFacets {
+    columns: [FacetColumn; 4],
 }
 
-impl Collector for StrCounts {
-    type Fruit = BTreeMap<String, u64>;
-    type Child = StrCountsSegment;
+impl SegmentFacets {
+    /// Decode `segment`'s facet columns.
+    pub fn load(segment: &SegmentReader) -> SegmentFacets {
+        SegmentFacets {
+            columns: FIELDS.map(|f| FacetColumn::load(segment, f)),
+        }
+    }
+}
+
+/// Per segment id, its decoded facets (see `Searcher::segment_facets`).
+pub type FacetCache = Arc<HashMap<tantivy::index::SegmentId, Arc<SegmentFacets>>>;
+
+/// Counts the matching documents and, for the chosen [`FIELDS`], each value's documents: all
+/// of a query's facets in one pass.
+pub struct FacetCounts {
+    segments: FacetCache,
+    which: [bool; 4],
+}
+
+impl FacetCounts {
+    /// Count the fields of [`FIELDS`] whose flag in `which` is set, using `segments` (segments
+    /// missing from it are decoded on the fly).
+    pub fn new(segments: FacetCache, which: [bool; 4]) -> Self {
+        FacetCounts { segments, which }
+    }
+}
+
+/// The answer: matching documents, and value → count per field of [`FIELDS`] (empty for the
+/// fields not asked for).
+pub type FacetFruit = (u64, [BTreeMap<String, u64>; 4]);
+
+/// Per-segment counter: one slot per value ordinal, resolved to strings at harvest.
+pub struct FacetCountsSegment {
+    facets: Arc<SegmentFacets>,
+    which: [bool; 4],
+    docs: u64,
+    counts: [Vec<u64>; 4],
+}
+
+impl Collector for FacetCounts {
+    type Fruit = FacetFruit;
+    type Child = FacetCountsSegment;
 
     fn for_segment(
         &self,
         _ord: SegmentOrdinal,
         segment: &SegmentReader,
-    ) -> tantivy::Result<StrCountsSegment> {
-        let column = segment.fast_fields().str(self.field)?;
-        let n = column.as_ref().map(|c| c.num_terms()).unwrap_or(0);
-        Ok(StrCountsSegment {
-            column,
-            counts: vec![0; n],
+    ) -> tantivy::Result<FacetCountsSegment> {
+        let facets = match self.segments.get(&segment.segment_id()) {
+            Some(f) => f.clone(),
+            None => Arc::new(SegmentFacets::load(segment)),
+        };
+        let counts = std::array::from_fn(|i| {
+            if self.which[i] {
+                vec![0; facets.columns[i].values.len()]
+            } else {
+                Vec::new()
+            }
+        });
+        Ok(FacetCountsSegment {
+            facets,
+            which: self.which,
+            docs: 0,
+            counts,
         })
     }
 
@@ -44,52 +145,47 @@ impl Collector for StrCounts {
         false
     }
 
-    fn merge_fruits(
-        &self,
-        fruits: Vec<BTreeMap<String, u64>>,
-    ) -> tantivy::Result<BTreeMap<String, u64>> {
-        let mut out = BTreeMap::new();
-        for f in fruits {
-            for (k, v) in f {
-                *out.entry(k).or_insert(0) += v;
+    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
+        let mut out: FacetFruit = Default::default();
+        for (docs, maps) in fruits {
+            out.0 += docs;
+            for (into, from) in out.1.iter_mut().zip(maps) {
+                for (k, v) in from {
+                    *into.entry(k).or_insert(0) += v;
+                }
             }
         }
         Ok(out)
     }
 }
 
-impl SegmentCollector for StrCountsSegment {
-    type Fruit = BTreeMap<String, u64>;
+impl SegmentCollector for FacetCountsSegment {
+    type Fruit = FacetFruit;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        if let Some(c) = &self.column {
-            // A multi-valued field (audience) may repeat a value: count each document once.
-            let mut last = None;
-            for ord in c.term_ords(doc) {
-                if last != Some(ord) {
-                    self.counts[ord as usize] += 1;
-                }
-                last = Some(ord);
+        self.docs += 1;
+        let d = doc as usize;
+        for (i, col) in self.facets.columns.iter().enumerate() {
+            if !self.which[i] {
+                continue;
+            }
+            let (from, to) = (col.starts[d] as usize, col.starts[d + 1] as usize);
+            for &o in &col.ords[from..to] {
+                self.counts[i][o as usize] += 1;
             }
         }
     }
 
-    fn harvest(self) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        let Some(c) = self.column else { return out };
-        // One pass over the dictionary for all counted values (a lookup per value would
-        // decompress a block each).
-        let ords: Vec<u64> = (0..self.counts.len() as u64)
-            .filter(|&o| self.counts[o as usize] > 0)
-            .collect();
-        let mut counts = ords.iter().map(|&o| self.counts[o as usize]);
-        let _ = c.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
-            let n = counts.next().unwrap_or(0);
-            if let Ok(value) = std::str::from_utf8(bytes) {
-                out.insert(value.to_string(), n);
+    fn harvest(self) -> FacetFruit {
+        let mut maps: [BTreeMap<String, u64>; 4] = Default::default();
+        for (i, counts) in self.counts.iter().enumerate() {
+            for (o, &n) in counts.iter().enumerate() {
+                if n > 0 {
+                    maps[i].insert(self.facets.columns[i].values[o].clone(), n);
+                }
             }
-        });
-        out
+        }
+        (self.docs, maps)
     }
 }
 

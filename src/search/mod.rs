@@ -216,6 +216,31 @@ pub struct Searcher {
     /// Which documents are superseded versions, for the segments (and deletions) it was
     /// computed from: versions span segments, so it is recomputed when any segment changes.
     versions: std::sync::Mutex<Option<(SegmentsKey, SegmentFlags)>>,
+    /// Per segment, its facet columns decoded for counting (see [`facet::SegmentFacets`]).
+    facets: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<facet::SegmentFacets>>>,
+}
+
+/// A per-segment value for every segment of `searcher`, from `cache`, building missing ones
+/// with `build` and forgetting those of segments gone (merged away). Segments are immutable,
+/// so a value is built once per segment, not per query.
+fn per_segment<T>(
+    cache: &std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<T>>>,
+    searcher: &tantivy::Searcher,
+    build: impl Fn(&tantivy::SegmentReader) -> T,
+) -> Arc<HashMap<tantivy::index::SegmentId, Arc<T>>> {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let live: HashSet<tantivy::index::SegmentId> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| s.segment_id())
+        .collect();
+    cache.retain(|id, _| live.contains(id));
+    for seg in searcher.segment_readers() {
+        cache
+            .entry(seg.segment_id())
+            .or_insert_with(|| Arc::new(build(seg)));
+    }
+    Arc::new(cache.clone())
 }
 
 /// The segments of a searcher and how many deletions each has.
@@ -480,6 +505,7 @@ impl Searcher {
             reader,
             title_actions: Default::default(),
             versions: Default::default(),
+            facets: Default::default(),
         })
     }
 
@@ -513,45 +539,40 @@ impl Searcher {
         &self,
         searcher: &tantivy::Searcher,
     ) -> Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>> {
-        let mut cache = self.title_actions.lock().unwrap_or_else(|e| e.into_inner());
-        let live: HashSet<tantivy::index::SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.segment_id())
-            .collect();
-        cache.retain(|id, _| live.contains(id));
-        for seg in searcher.segment_readers() {
-            cache.entry(seg.segment_id()).or_insert_with(|| {
-                let mut masks = vec![0u16; seg.max_doc() as usize];
-                if let Ok(Some(col)) = seg.fast_fields().str(names::TITLE_EXACT) {
-                    // Per distinct title (ord), then per document. The dictionary is read
-                    // as one stream: `ord_to_str` per ord decompresses a whole block for each
-                    // title, which took 1.5-1.9 s for the first query on 100k documents.
-                    let mut by_ord = vec![0u16; col.num_terms()];
-                    if let Ok(mut titles) = col.dictionary().stream() {
-                        while titles.advance() {
-                            let title = String::from_utf8_lossy(titles.key());
-                            let mut m = 0u16;
-                            for (i, a) in ACTIONS.iter().enumerate() {
-                                if title.contains(a) {
-                                    m |= 1 << i;
-                                }
-                            }
-                            if let Some(slot) = by_ord.get_mut(titles.term_ord() as usize) {
-                                *slot = m;
+        per_segment(&self.title_actions, searcher, |seg| {
+            let mut masks = vec![0u16; seg.max_doc() as usize];
+            if let Ok(Some(col)) = seg.fast_fields().str(names::TITLE_EXACT) {
+                // Per distinct title (ord), then per document. The dictionary is read
+                // as one stream: `ord_to_str` per ord decompresses a whole block for each
+                // title, which took 1.5-1.9 s for the first query on 100k documents.
+                let mut by_ord = vec![0u16; col.num_terms()];
+                if let Ok(mut titles) = col.dictionary().stream() {
+                    while titles.advance() {
+                        let title = String::from_utf8_lossy(titles.key());
+                        let mut m = 0u16;
+                        for (i, a) in ACTIONS.iter().enumerate() {
+                            if title.contains(a) {
+                                m |= 1 << i;
                             }
                         }
-                    }
-                    for (doc, slot) in masks.iter_mut().enumerate() {
-                        if let Some(ord) = col.term_ords(doc as u32).next() {
-                            *slot = by_ord.get(ord as usize).copied().unwrap_or(0);
+                        if let Some(slot) = by_ord.get_mut(titles.term_ord() as usize) {
+                            *slot = m;
                         }
                     }
                 }
-                Arc::new(masks)
-            });
-        }
-        Arc::new(cache.clone())
+                for (doc, slot) in masks.iter_mut().enumerate() {
+                    if let Some(ord) = col.term_ords(doc as u32).next() {
+                        *slot = by_ord.get(ord as usize).copied().unwrap_or(0);
+                    }
+                }
+            }
+            masks
+        })
+    }
+
+    /// The decoded facet columns of every segment of `searcher`, decoding missing ones.
+    fn segment_facets(&self, searcher: &tantivy::Searcher) -> facet::FacetCache {
+        per_segment(&self.facets, searcher, facet::SegmentFacets::load)
     }
 
     /// Which documents of `searcher` are superseded versions: among live documents with an
@@ -775,36 +796,29 @@ impl Searcher {
         // filters. Facets whose field is not filtered share one pass with the total; each
         // filtered field needs a pass of its own.
         let mut facets = Facets::default();
-        let filtered = |name: &str| filters.iter().any(|(n, _)| *n == name);
-        let shared = (
-            Count,
-            (
-                facet::StrCounts::new(names::KIND),
-                facet::StrCounts::new(names::DEPARTMENT),
-            ),
-            (
-                facet::StrCounts::new(names::REGION),
-                facet::StrCounts::new(names::AUDIENCE),
-            ),
-        );
-        let (count, (kind, department), (region, audience)) =
-            searcher.search(&*with(&*plan.matches, None), &shared)?;
-        total = count as u64;
-        for (name, slot, counted) in [
-            (names::KIND, &mut facets.kind, kind),
-            (names::DEPARTMENT, &mut facets.department, department),
-            (names::REGION, &mut facets.region, region),
-            (names::AUDIENCE, &mut facets.audience, audience),
-        ] {
-            *slot = if filtered(name) {
-                searcher.search(
+        let segment_facets = self.segment_facets(searcher);
+        let filtered: [bool; 4] = facet::FIELDS.map(|name| filters.iter().any(|(n, _)| *n == name));
+        let (count, mut counted) = searcher.search(
+            &*with(&*plan.matches, None),
+            &facet::FacetCounts::new(segment_facets.clone(), filtered.map(|f| !f)),
+        )?;
+        total = count;
+        for (i, name) in facet::FIELDS.iter().enumerate() {
+            if filtered[i] {
+                let mut only = [false; 4];
+                only[i] = true;
+                let (_, mut own) = searcher.search(
                     &*with(&*plan.matches, Some(name)),
-                    &facet::StrCounts::new(name),
-                )?
-            } else {
-                counted
-            };
+                    &facet::FacetCounts::new(segment_facets.clone(), only),
+                )?;
+                counted[i] = std::mem::take(&mut own[i]);
+            }
         }
+        let [kind, department, region, audience] = counted;
+        facets.kind = kind;
+        facets.department = department;
+        facets.region = region;
+        facets.audience = audience;
 
         let highlight = req.highlight.unwrap_or(true);
         let empty = HashSet::new();
