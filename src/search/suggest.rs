@@ -172,6 +172,10 @@ pub struct Suggester {
     pair_postings: Vec<Vec<u32>>,
     /// Distinct characters' readings; shared by every title using the char.
     readings: Vec<Reading>,
+    /// Entry indices sorted by `norm`: the titles starting with a key are one range of it, so
+    /// a short prefix with many such titles (办, 营业) is answered by two binary searches
+    /// instead of a pass over every title.
+    by_norm: Vec<u32>,
 }
 
 impl std::fmt::Debug for Suggester {
@@ -312,6 +316,12 @@ impl Suggester {
                 firsts &= firsts - 1;
             }
         }
+        out.by_norm = (0..out.entries.len() as u32).collect();
+        out.by_norm.sort_by(|&a, &b| {
+            out.entries[a as usize]
+                .norm
+                .cmp(&out.entries[b as usize].norm)
+        });
         tracing::debug!(
             titles = out.entries.len(),
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
@@ -331,6 +341,7 @@ impl Suggester {
             postings: vec![Vec::new(); LETTERS],
             pair_postings: vec![Vec::new(); LETTERS * LETTERS],
             readings: Vec::new(),
+            by_norm: Vec::new(),
         }
     }
 
@@ -344,6 +355,22 @@ impl Suggester {
         let key = query_key(q);
         if key.is_empty() {
             return Vec::new();
+        }
+        // Enough titles start with the key: they are the answer (the best class), in entry
+        // order, and nothing else needs looking at.
+        let lo = self
+            .by_norm
+            .partition_point(|&i| self.entries[i as usize].norm.as_str() < key.as_str());
+        let n = self.by_norm[lo..]
+            .partition_point(|&i| self.entries[i as usize].norm.starts_with(key.as_str()));
+        if n >= limit {
+            let mut best: Vec<u32> = self.by_norm[lo..lo + n].to_vec();
+            best.sort_unstable();
+            return best
+                .iter()
+                .take(limit)
+                .map(|&i| self.suggestion(i as usize))
+                .collect();
         }
         let mut class = vec![NONE; self.entries.len()];
         self.match_text(&key, &mut class);
@@ -367,15 +394,17 @@ impl Suggester {
             .iter()
             .flatten()
             .take(limit)
-            .map(|&i| {
-                let e = &self.entries[i as usize];
-                Suggestion {
-                    title: e.title.clone(),
-                    kind: e.kind.clone(),
-                    path: e.path.clone(),
-                }
-            })
+            .map(|&i| self.suggestion(i as usize))
             .collect()
+    }
+
+    fn suggestion(&self, i: usize) -> Suggestion {
+        let e = &self.entries[i];
+        Suggestion {
+            title: e.title.clone(),
+            kind: e.kind.clone(),
+            path: e.path.clone(),
+        }
     }
 
     /// What an all-letters query means in Chinese, read from the titles: the characters that a
@@ -623,6 +652,11 @@ impl Suggester {
     /// The positions in `syls` where a pinyin match of `q` may start, in order: by its first
     /// two letters when it has two, else by its first.
     fn candidates(&self, q: &[u8]) -> &[u32] {
+        // Readings are letters only: a query with a digit (an item code, SH00…) is never
+        // pinyin, and its first two letters would otherwise walk a long list for nothing.
+        if !q.iter().all(u8::is_ascii_lowercase) {
+            return &[];
+        }
         let letter = |b: u8| match bit(b) {
             0 => None,
             m => Some(m.trailing_zeros() as usize),
