@@ -403,6 +403,9 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
 
     let app = router(state.clone(), &cfg.cors_origins, cfg.request_timeout);
     let shutdown = shutdown_signal();
+    // The dictionary was built beside the steps above (see `Analyzer::jieba`); the first
+    // query after `listening on` must not wait for it.
+    state.searcher.index().analyzer().jieba();
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
