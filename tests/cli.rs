@@ -2,20 +2,13 @@
 
 mod common;
 
-use common::{builtin_corpus, run, stderr, stdout, tempdir};
+use common::{builtin_corpus, index_dir, run, stderr, stdout, tempdir};
 
 #[test]
 fn index_then_search_shows_highlighted_hits() {
     let index = tempdir();
     let idx = index.path().to_str().unwrap();
-    let corpus = builtin_corpus();
-    let out = run(&[
-        "index",
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index",
-        idx,
-    ]);
+    let out = index_dir(&builtin_corpus(), index.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let summary = stdout(&out);
     assert!(
@@ -36,13 +29,7 @@ fn index_then_search_shows_highlighted_hits() {
     assert!(text.contains("results"), "{text}");
 
     // A second run is incremental: nothing to re-index.
-    let out = run(&[
-        "index",
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index",
-        idx,
-    ]);
+    let out = index_dir(&builtin_corpus(), index.path());
     assert!(
         stdout(&out).contains(" 0 added, 0 updated, 0 removed"),
         "{}",
@@ -54,16 +41,7 @@ fn index_then_search_shows_highlighted_hits() {
 fn search_json_is_the_api_shape() {
     let index = tempdir();
     let idx = index.path().to_str().unwrap();
-    let corpus = builtin_corpus();
-    assert!(run(&[
-        "index",
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index",
-        idx
-    ])
-    .status
-    .success());
+    assert!(index_dir(&builtin_corpus(), index.path()).status.success());
     let out = run(&[
         "search",
         "身份证",
@@ -112,16 +90,7 @@ fn search_into_a_closed_pipe_exits_quietly() {
     // `banshi search … | head -1`: the reader goes away; no panic, no error.
     let index = tempdir();
     let idx = index.path().to_str().unwrap();
-    let corpus = builtin_corpus();
-    assert!(run(&[
-        "index",
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index",
-        idx
-    ])
-    .status
-    .success());
+    assert!(index_dir(&builtin_corpus(), index.path()).status.success());
     for json in [false, true] {
         let mut cmd = common::bin();
         cmd.args(["search", "登记", "--index", idx, "--limit", "50"]);
@@ -159,14 +128,7 @@ fn an_index_from_another_schema_is_rebuilt_not_a_crash() {
     let err = stderr(&out);
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("another version of banshi"), "{err}");
-    let corpus = builtin_corpus();
-    let out = run(&[
-        "index",
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--index",
-        idx,
-    ]);
+    let out = index_dir(&builtin_corpus(), index.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run(&["search", "登记", "--index", idx]);
     assert!(out.status.success(), "{}", stderr(&out));
