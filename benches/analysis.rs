@@ -39,15 +39,76 @@ fn law_text() -> String {
     text
 }
 
+/// About 4 MB of the real laws' Markdown, one string per file as indexing sees them (the first
+/// files in name order), when present: the text the indexing target is about.
+fn real_law_texts() -> Option<Vec<String>> {
+    let dir = corpus_dir().join("lawrefbook-laws");
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    let (mut texts, mut len) = (Vec::new(), 0);
+    for f in files {
+        if len > 4 << 20 {
+            break;
+        }
+        let t = std::fs::read_to_string(f).unwrap_or_default();
+        len += t.len();
+        texts.push(t);
+    }
+    (!texts.is_empty()).then_some(texts)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Raw jieba search mode (the target's yardstick) beside our whole chain on the same text:
+/// normalization, segmentation, grouping, stop words, and the tantivy token stream.
 fn analysis(c: &mut Criterion) {
+    use tantivy::tokenizer::{TokenStream, Tokenizer};
     let analyzer = Analyzer::load_default();
-    let text = law_text();
-    let mut g = c.benchmark_group("analysis");
-    g.throughput(Throughput::Bytes(text.len() as u64));
-    g.bench_function("groups_builtin_laws", |b| {
-        b.iter(|| analyzer.groups(&text).len())
-    });
-    g.finish();
+    let mut sets = vec![("builtin_laws", vec![law_text()])];
+    if let Some(t) = real_law_texts() {
+        sets.push(("real_laws", t));
+    }
+    for (name, texts) in &sets {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let each = |f: &dyn Fn(&str) -> usize| texts.iter().map(|t| f(t)).sum::<usize>();
+        let mut g = c.benchmark_group(format!("analysis/{name}"));
+        g.sample_size(10);
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function("raw_jieba_cut_for_search", |b| {
+            b.iter(|| each(&|t| analyzer.jieba().cut_for_search(t, true).len()))
+        });
+        g.bench_function("normalize", |b| {
+            b.iter(|| each(&|t| banshi::analysis::normalize::normalize(t).text.len()))
+        });
+        g.bench_function("groups", |b| b.iter(|| each(&|t| analyzer.groups(t).len())));
+        g.bench_function("token_stream", |b| {
+            let tok =
+                std::cell::RefCell::new(banshi::analysis::JiebaTokenizer::new(analyzer.clone()));
+            b.iter(|| {
+                each(&|t| {
+                    let mut tok = tok.borrow_mut();
+                    let mut s = tok.token_stream(t);
+                    let mut n = 0;
+                    while s.advance() {
+                        n += s.token().text.len();
+                    }
+                    n
+                })
+            })
+        });
+        g.finish();
+    }
 }
 
 fn search(c: &mut Criterion) {

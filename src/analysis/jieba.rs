@@ -47,108 +47,144 @@ impl TokenGroup {
     }
 }
 
+/// Does `s` contain a letter or digit (a word, not punctuation or spaces)? CJK ideographs, most
+/// of every text, answer before the Unicode property tables are consulted.
 fn is_wordlike(s: &str) -> bool {
-    s.chars().any(|c| c.is_alphanumeric())
+    s.chars().any(|c| {
+        c.is_ascii_alphanumeric()
+            || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    })
 }
 
-/// A word's span (start, end) and the spans of the sub-words it absorbed.
-type PendingGroup = (usize, usize, Vec<(usize, usize)>);
+/// A word being built: its span (start, end) in the normalized text, and where its sub-words
+/// are in the flat list of spans: `parts[first..own]` (the word's own span is `parts[own]`,
+/// unless the word was merged from pieces, see [`merge_articles`]).
+#[derive(Clone, Copy)]
+struct PendingGroup {
+    start: usize,
+    end: usize,
+    first: usize,
+    own: usize,
+}
 
-/// Segment `text` into groups (see the module docs).
-pub(super) fn analyze(analyzer: &Analyzer, text: &str) -> Vec<TokenGroup> {
+/// Segment `text` and hand each kept token to `emit(position, text, from, to)`, sub-words of a
+/// word first and the word itself last (see the module docs); offsets are original bytes.
+/// Indexing runs this over every document, so it allocates per text, never per token.
+pub(super) fn for_each_token(
+    analyzer: &Analyzer,
+    text: &str,
+    mut emit: impl FnMut(usize, &str, usize, usize),
+) {
     let norm = normalize(text);
     let raw = analyzer.jieba().cut_for_search(&norm.text, true);
-    // Spans (normalized byte offsets) of pending groups; merge trailing groups that the next
-    // token covers: that token is their word.
+    // Every token's span in order, and the pending words over them. A token covering the
+    // trailing words is their word: they become its sub-words. Their spans already sit at the
+    // end of `parts`, in order, so absorbing them moves nothing.
+    let mut parts: Vec<(usize, usize)> = Vec::with_capacity(raw.len());
     let mut groups: Vec<PendingGroup> = Vec::with_capacity(raw.len());
     for t in &raw {
         let (s, e) = (t.byte_start, t.byte_end);
-        let mut members = Vec::new();
+        let mut first = parts.len();
         while let Some(last) = groups.last() {
-            if last.0 >= s && last.1 <= e {
-                let (_, _, m) = groups.pop().expect("checked");
-                let mut m = m;
-                m.append(&mut members);
-                members = m;
+            if last.start >= s && last.end <= e {
+                first = last.first;
+                groups.pop();
             } else {
                 break;
             }
         }
-        members.push((s, e));
-        groups.push((s, e, members));
+        groups.push(PendingGroup {
+            start: s,
+            end: e,
+            first,
+            own: parts.len(),
+        });
+        parts.push((s, e));
     }
     if norm.text.contains('第') {
-        groups = merge_articles(&norm.text, groups);
+        groups = merge_articles(&norm.text, &groups);
     }
-    let mut out = Vec::with_capacity(groups.len());
-    for (_, _, members) in groups {
-        let (bs, be) = *members.last().expect("non-empty");
-        let base = &norm.text[bs..be];
-        if !is_wordlike(base) || analyzer.is_stopword(base) {
+    let keep = |w: &str| is_wordlike(w) && !analyzer.is_stopword(w);
+    let mut position = 0;
+    for g in groups {
+        let base = &norm.text[g.start..g.end];
+        if !keep(base) {
             continue;
         }
-        let tokens = members
-            .into_iter()
-            .filter_map(|(s, e)| {
-                let w = &norm.text[s..e];
-                if (s, e) != (bs, be) && (!is_wordlike(w) || analyzer.is_stopword(w)) {
-                    return None;
-                }
-                Some(AToken {
-                    text: w.to_string(),
-                    from: norm.original_start(s),
-                    to: norm.original_end(e),
-                })
-            })
-            .collect();
-        out.push(TokenGroup {
-            position: out.len(),
-            tokens,
-        });
+        for &(s, e) in &parts[g.first..g.own] {
+            let w = &norm.text[s..e];
+            if (s, e) == (g.start, g.end) || keep(w) {
+                emit(position, w, norm.original_start(s), norm.original_end(e));
+            }
+        }
+        emit(
+            position,
+            base,
+            norm.original_start(g.start),
+            norm.original_end(g.end),
+        );
+        position += 1;
     }
+}
+
+/// Segment `text` into groups (see the module docs).
+pub(super) fn analyze(analyzer: &Analyzer, text: &str) -> Vec<TokenGroup> {
+    let mut out: Vec<TokenGroup> = Vec::new();
+    for_each_token(analyzer, text, |position, w, from, to| {
+        if out.len() == position {
+            out.push(TokenGroup {
+                position,
+                tokens: Vec::with_capacity(1),
+            });
+        }
+        out[position].tokens.push(AToken {
+            text: w.to_string(),
+            from,
+            to,
+        });
+    });
     out
 }
 
 /// 第 + digits + unit (第12条, normalized from 第十二条) as one word whose parts are the three
 /// pieces jieba cut it into: a query for 第12条 then matches that article, not every 第, 12
 /// and 条 of the document, and highlights it whole.
-fn merge_articles(text: &str, groups: Vec<PendingGroup>) -> Vec<PendingGroup> {
-    let word = |g: &PendingGroup| &text[g.0..g.1];
+fn merge_articles(text: &str, groups: &[PendingGroup]) -> Vec<PendingGroup> {
+    let word = |g: &PendingGroup| &text[g.start..g.end];
     let is_ref = |g: &[PendingGroup]| {
         word(&g[0]) == "第"
-            && g[1].0 == g[0].1
+            && g[1].start == g[0].end
             && word(&g[1]).bytes().all(|b| b.is_ascii_digit())
-            && g[2].0 == g[1].1
+            && g[2].start == g[1].end
             && super::normalize::is_article_unit_str(word(&g[2]))
     };
     let mut out: Vec<PendingGroup> = Vec::with_capacity(groups.len());
-    let mut groups = groups.into_iter();
-    let mut window: Vec<PendingGroup> = Vec::with_capacity(3);
-    loop {
-        while window.len() < 3 {
-            match groups.next() {
-                Some(g) => window.push(g),
-                None => break,
-            }
-        }
-        if window.is_empty() {
-            return out;
-        }
-        if window.len() == 3 && is_ref(&window) {
-            let (from, to) = (window[0].0, window[2].1);
-            let mut members: Vec<(usize, usize)> = window.drain(..).flat_map(|g| g.2).collect();
-            members.push((from, to));
-            out.push((from, to, members));
+    let mut i = 0;
+    while i < groups.len() {
+        if i + 3 <= groups.len() && is_ref(&groups[i..i + 3]) {
+            // The three words, each with its sub-words, are the parts; the reference is the
+            // word. Their spans are contiguous in the flat list.
+            out.push(PendingGroup {
+                start: groups[i].start,
+                end: groups[i + 2].end,
+                first: groups[i].first,
+                own: groups[i + 2].own + 1,
+            });
+            i += 3;
         } else {
-            out.push(window.remove(0));
+            out.push(groups[i]);
+            i += 1;
         }
     }
+    out
 }
 
 /// tantivy tokenizer over the shared [`Analyzer`]; cloning it clones an `Arc`.
 #[derive(Clone)]
 pub struct JiebaTokenizer {
     analyzer: Arc<Analyzer>,
+    /// Tokens of the last text; their `String`s are reused for the next one.
     buf: Vec<Token>,
 }
 
@@ -164,7 +200,7 @@ impl JiebaTokenizer {
 
 /// Token stream over a prepared buffer.
 pub struct JiebaTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -172,20 +208,23 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = JiebaTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaTokenStream<'a> {
-        self.buf.clear();
-        for g in analyze(&self.analyzer, text) {
-            for t in g.tokens {
-                self.buf.push(Token {
-                    offset_from: t.from,
-                    offset_to: t.to,
-                    position: g.position,
-                    text: t.text,
-                    position_length: 1,
-                });
+        let mut n = 0;
+        let buf = &mut self.buf;
+        for_each_token(&self.analyzer, text, |position, w, from, to| {
+            if n == buf.len() {
+                buf.push(Token::default());
             }
-        }
+            let t = &mut buf[n];
+            t.text.clear();
+            t.text.push_str(w);
+            t.offset_from = from;
+            t.offset_to = to;
+            t.position = position;
+            t.position_length = 1;
+            n += 1;
+        });
         JiebaTokenStream {
-            tokens: &mut self.buf,
+            tokens: &mut self.buf[..n],
             next: 0,
         }
     }
@@ -301,6 +340,35 @@ mod tests {
                 "{t:?}"
             );
         }
+    }
+
+    /// The index (token stream) and queries and highlights (groups) take their tokens from one
+    /// walk through two different sinks; they must see the same tokens at the same positions.
+    #[test]
+    fn token_stream_and_groups_agree() {
+        let text = "居民身份证丢失的，请依照第十二条规定到户籍派出所补领。營業執照 ＳＨ００号";
+        let flat: Vec<(usize, String, usize, usize)> = analyzer()
+            .groups(text)
+            .into_iter()
+            .flat_map(|g| {
+                g.tokens
+                    .into_iter()
+                    .map(move |t| (g.position, t.text, t.from, t.to))
+            })
+            .collect();
+        let mut tok = JiebaTokenizer::new(analyzer());
+        // Twice: the second text reuses the first one's token buffer.
+        for _ in 0..2 {
+            let mut s = tok.token_stream(text);
+            let mut streamed = Vec::new();
+            while s.advance() {
+                let t = s.token();
+                streamed.push((t.position, t.text.clone(), t.offset_from, t.offset_to));
+            }
+            assert_eq!(streamed, flat);
+        }
+        assert!(flat.iter().any(|t| t.1 == "第12条"), "{flat:?}");
+        assert!(flat.len() > 10, "{flat:?}");
     }
 
     #[test]
