@@ -503,6 +503,21 @@ fn repeated_searches_are_answered_from_the_cache_unless_it_is_off() {
             "{other:?} answered from another entry"
         );
     }
+    // /api/status tells an operator how the cache does: one hit, four misses so far.
+    let status = json(get(&s, "/api/status"));
+    let cache = &status["cache"];
+    assert_eq!(cache["enabled"], true, "{status}");
+    assert_eq!(
+        (&cache["hits"], &cache["misses"]),
+        (&1.into(), &4.into()),
+        "{cache}"
+    );
+    assert_eq!(cache["entries"], 4, "{cache}");
+    assert!(cache["bytes"].as_u64().unwrap() > 0, "{cache}");
+    assert!(
+        cache["bytes"].as_u64() <= cache["capacity_bytes"].as_u64(),
+        "{cache}"
+    );
 
     let index = tempdir();
     let off = Server::start(
@@ -515,6 +530,9 @@ fn repeated_searches_are_answered_from_the_cache_unless_it_is_off() {
         assert!(v.get("cached").is_none(), "cache is off: {v}");
         assert_eq!(v["hits"], first["hits"]);
     }
+    let status = json(get(&off, "/api/status"));
+    assert_eq!(status["cache"]["enabled"], false, "{status}");
+    assert_eq!(status["cache"]["entries"], 0, "{status}");
 }
 
 /// A strict-enough parser of the Prometheus/OpenMetrics text format: every line is a comment

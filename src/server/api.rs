@@ -127,15 +127,12 @@ pub async fn search(
                 ))
             }
         };
-    let searcher = state.searcher.clone();
-    let suggester = state.suggester();
-    let cache_state = state.clone();
     let (body, took) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let resp = searcher.search_with(&req, Some(&suggester))?;
+        let resp = state.searcher.search_with(&req, Some(&state.suggester()))?;
         let body =
             Bytes::from(serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))?);
-        cache_state.cache.put(generation, req, body.clone());
+        state.cache.put(generation, req, body.clone());
         Ok::<_, ApiError>((body, resp.took_us))
     })
     .await
@@ -296,6 +293,8 @@ pub struct StatusResponse {
     pub watcher: Option<WatchStatus>,
     /// Files and records not indexed, with reasons.
     pub skipped: Vec<Skip>,
+    /// The search response cache.
+    pub cache: super::cache::CacheStatus,
     /// Time spent, microseconds.
     pub took_us: u64,
 }
@@ -330,6 +329,7 @@ pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<StatusRes
         uptime_s: state.started.elapsed().as_secs(),
         watcher: state.watch_status(),
         skipped: payload.skipped,
+        cache: state.cache.status(),
         took_us: t0.elapsed().as_micros() as u64,
     }))
 }
@@ -440,7 +440,8 @@ pub struct ErrorBody {
         StatusResponse,
         ReindexResponse,
         ErrorBody,
-        Skip
+        Skip,
+        super::cache::CacheStatus
     ))
 )]
 pub struct ApiDoc;

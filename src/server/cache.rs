@@ -34,6 +34,23 @@ struct Inner {
     bytes: usize,
 }
 
+/// The cache's state as `/api/status` reports it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CacheStatus {
+    /// False when the server runs with `--cache-mb 0`.
+    pub enabled: bool,
+    /// The byte budget (`--cache-mb`).
+    pub capacity_bytes: usize,
+    /// Responses held.
+    pub entries: usize,
+    /// Estimated heap bytes of those responses.
+    pub bytes: usize,
+    /// Searches answered from the cache since start.
+    pub hits: u64,
+    /// Searches that missed it (and were run).
+    pub misses: u64,
+}
+
 /// Bounded LRU of search responses; `capacity_bytes == 0` turns it off.
 pub struct ResultCache {
     inner: Option<Mutex<Inner>>,
@@ -59,11 +76,6 @@ impl ResultCache {
             misses: Counter::default(),
             bytes: Gauge::default(),
         }
-    }
-
-    /// Whether caching is on.
-    pub fn enabled(&self) -> bool {
-        self.inner.is_some()
     }
 
     /// The cached response for `req` at `generation`, counted as a hit or a miss.
@@ -104,8 +116,9 @@ impl ResultCache {
         self.bytes.set(g.bytes as i64);
     }
 
-    /// (hits, misses, entries, estimated bytes) for `/metrics` and `/api/status`.
-    pub fn stats(&self) -> (u64, u64, usize, usize) {
+    /// What `/api/status` reports of the cache, so an operator can size `--cache-mb` from the
+    /// hit rate and the bytes in use. (`/metrics` reads the counters themselves.)
+    pub fn status(&self) -> CacheStatus {
         let (entries, bytes) = self
             .inner
             .as_ref()
@@ -114,7 +127,14 @@ impl ResultCache {
                 (g.lru.len(), g.bytes)
             })
             .unwrap_or((0, 0));
-        (self.hits.get(), self.misses.get(), entries, bytes)
+        CacheStatus {
+            enabled: self.inner.is_some(),
+            capacity_bytes: self.capacity_bytes,
+            entries,
+            bytes,
+            hits: self.hits.get(),
+            misses: self.misses.get(),
+        }
     }
 }
 
@@ -188,8 +208,7 @@ mod tests {
             c.get(G1, &filtered).is_none(),
             "filters are part of the key"
         );
-        assert_eq!(c.stats().0, 1);
-        assert_eq!(c.stats().1, 2);
+        assert_eq!((c.status().hits, c.status().misses), (1, 2));
     }
 
     #[test]
@@ -198,7 +217,7 @@ mod tests {
         for i in 0..50 {
             c.put(G1, SearchRequest::new(&format!("q{i}")), body(1_000));
         }
-        let (_, _, entries, bytes) = c.stats();
+        let CacheStatus { entries, bytes, .. } = c.status();
         assert!(bytes <= 10_000, "{bytes}");
         assert!((1..50).contains(&entries), "{entries}");
         assert!(c.get(G1, &SearchRequest::new("q49")).is_some());
@@ -230,7 +249,7 @@ mod tests {
     fn zero_capacity_is_off() {
         let c = ResultCache::new(0);
         c.put(G1, SearchRequest::new("a"), body(1));
-        assert!(!c.enabled());
+        assert!(!c.status().enabled);
         assert!(c.get(G1, &SearchRequest::new("a")).is_none());
     }
 }
