@@ -131,14 +131,18 @@ fn main() {
         p(0.99),
         times.last().expect("at least one prefix").0,
     );
-    let mut slow: Vec<&str> = Vec::new();
-    for (_, q) in times.iter().rev() {
-        if !slow.contains(q) {
-            slow.push(q);
-        }
-        if slow.len() == 8 {
-            break;
-        }
+    // Each prefix's median over the rounds, slowest first: what to look at next.
+    let mut per: std::collections::HashMap<&str, Vec<Duration>> = Default::default();
+    for (t, q) in &times {
+        per.entry(q).or_default().push(*t);
     }
-    println!("  slowest prefixes: {}", slow.join(", "));
+    let mut medians: Vec<(Duration, &str)> =
+        per.iter().map(|(q, ts)| (ts[ts.len() / 2], *q)).collect();
+    medians.sort_by(|a, b| b.cmp(a));
+    let slow: Vec<String> = medians
+        .iter()
+        .take(8)
+        .map(|(t, q)| format!("{q} {t:?}"))
+        .collect();
+    println!("  slowest prefixes (median): {}", slow.join(", "));
 }

@@ -48,6 +48,26 @@ fn is_dropped(c: char) -> bool {
         || (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
 }
 
+/// The characters `c` becomes before traditional → simplified: lower case, NFKC, spaces
+/// folded, invisible ones dropped.
+fn fold_char(c: char, mut push: impl FnMut(char)) {
+    if c.is_ascii() {
+        push(c.to_ascii_lowercase());
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c) {
+        // CJK unified ideographs are NFKC-stable and caseless: the hot path.
+        push(c);
+    } else if is_dropped(c) {
+    } else if c.is_whitespace() {
+        push(' ');
+    } else {
+        for n in std::iter::once(c).nfkc() {
+            for lc in n.to_lowercase() {
+                push(lc);
+            }
+        }
+    }
+}
+
 /// Normalize `input` (see the module docs).
 pub fn normalize(input: &str) -> Normalized {
     // Pass 1: per-char folding, building (normalized char, original span).
@@ -60,22 +80,7 @@ pub fn normalize(input: &str) -> Normalized {
         }
     };
     for (o, c) in input.char_indices() {
-        let l = c.len_utf8();
-        if c.is_ascii() {
-            push(&mut stage, c.to_ascii_lowercase(), o, l);
-        } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c) {
-            // CJK unified ideographs are NFKC-stable and caseless: the hot path.
-            push(&mut stage, c, o, l);
-        } else if is_dropped(c) {
-        } else if c.is_whitespace() {
-            push(&mut stage, ' ', o, l);
-        } else {
-            for n in std::iter::once(c).nfkc() {
-                for lc in n.to_lowercase() {
-                    push(&mut stage, lc, o, l);
-                }
-            }
-        }
+        fold_char(c, |n| push(&mut stage, n, o, c.len_utf8()));
     }
     // Pass 2: traditional → simplified, phrase-aware, keeping the spans.
     let mut out = Normalized {
@@ -297,12 +302,79 @@ pub fn article_spellings(word: &str) -> Vec<String> {
 
 /// Normalize and return only the text (queries, dictionary entries, suggestions).
 pub fn normalize_text(input: &str) -> String {
-    normalize(input).text
+    // The same steps without the offset maps (a title or a query needs none): the suggester
+    // keys every title this way on each index reload.
+    let mut stage = String::with_capacity(input.len());
+    for c in input.chars() {
+        fold_char(c, |n| stage.push(n));
+    }
+    if stage.is_ascii() {
+        return stage;
+    }
+    let mut out = String::with_capacity(stage.len());
+    let mut last = 0;
+    for (s, e, to) in converter().search(&stage) {
+        out.push_str(&stage[last..s]);
+        out.push_str(to);
+        last = e;
+    }
+    out.push_str(&stage[last..]);
+    if out.contains('第') {
+        // Article numbers (第十二条 → 第12条) need the full pass.
+        return normalize(input).text;
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `normalize_text` skips the offset maps but must give exactly `normalize`'s text: the
+    /// suggester keys titles with one and the index sees the other.
+    #[test]
+    fn text_only_normalization_equals_the_full_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let mut lines: Vec<String> = [
+            "營業執照 ＡＢＣ１２３",
+            "依照第十二条",
+            "a\u{200B}b\u{3000}c\u{E000}d",
+            "Ⅻ ㈱ ﬁ 𝐀",
+            "ALL CAPS ascii",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        for f in walk(&dir) {
+            lines.extend(
+                std::fs::read_to_string(f)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(String::from),
+            );
+        }
+        assert!(
+            lines.len() > 500,
+            "built-in corpus missing: {}",
+            lines.len()
+        );
+        for l in &lines {
+            assert_eq!(normalize_text(l), normalize(l).text, "{l:?}");
+        }
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
 
     fn check(input: &str, expect: &str) {
         assert_eq!(normalize(input).text, expect, "normalizing {input:?}");
