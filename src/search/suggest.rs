@@ -157,6 +157,10 @@ pub struct Suggester {
     /// Per entry, [`char_bits`] of its `norm`: a title lacking a character of the query cannot
     /// contain it. Apart from `entries` so that a text pass reads 16 bytes per title, not 112.
     char_bits: Vec<u128>,
+    /// Per character of the titles' `norm`, the entries containing it, ascending: a text
+    /// match is looked for only among the titles having the key's rarest character (招: a few
+    /// hundred titles, not all 42k at 100k documents).
+    char_entries: HashMap<char, Vec<u32>>,
     /// Every title's characters as pinyin, title after title.
     syls: Vec<Syl>,
     /// Per entry, its characters: `syls[from..to]` (apart from `entries`: the pinyin scan
@@ -315,6 +319,14 @@ impl Suggester {
                 norm,
             });
         }
+        for (i, e) in out.entries.iter().enumerate() {
+            for c in e.norm.chars() {
+                let list = out.char_entries.entry(c).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
         let mut triples: Vec<[u8; 3]> = Vec::new();
         for (p, syl) in out.syls.iter().enumerate() {
             let to = out.spans[out.syl_entry[p] as usize].1 as usize;
@@ -395,6 +407,7 @@ impl Suggester {
         Suggester {
             entries: Vec::new(),
             char_bits: Vec::new(),
+            char_entries: HashMap::new(),
             syls: Vec::new(),
             spans: Vec::new(),
             syl_entry: Vec::new(),
@@ -553,10 +566,22 @@ impl Suggester {
     fn contains(&self, window: &[char]) -> bool {
         let w: String = window.iter().collect();
         let bits = char_bits(&w);
-        self.entries
-            .iter()
-            .zip(&self.char_bits)
-            .any(|(e, &c)| c & bits == bits && e.norm.contains(&w))
+        self.entries_with(window.iter().copied()).iter().any(|&i| {
+            self.char_bits[i as usize] & bits == bits && self.entries[i as usize].norm.contains(&w)
+        })
+    }
+
+    /// The entries that may contain every one of `chars`: those of the rarest. Empty when a
+    /// character is in no title (or `chars` is empty).
+    fn entries_with(&self, chars: impl Iterator<Item = char>) -> &[u32] {
+        let mut rarest: Option<&[u32]> = None;
+        for c in chars {
+            let list = self.char_entries.get(&c).map_or(&[][..], Vec::as_slice);
+            if rarest.is_none_or(|r| list.len() < r.len()) {
+                rarest = Some(list);
+            }
+        }
+        rarest.unwrap_or(&[])
     }
 
     /// The best (position, character) to replace in `run` (see [`Suggester::correct`]).
@@ -612,12 +637,19 @@ impl Suggester {
             .map(|(_, c)| *c)
             .collect();
         let bits = char_bits(&rest);
+        let all: Vec<u32>;
+        let candidates = if rest.is_empty() {
+            all = (0..self.entries.len() as u32).collect();
+            &all
+        } else {
+            self.entries_with(rest.chars())
+        };
         let mut out = Vec::new();
-        for (e, &c) in self.entries.iter().zip(&self.char_bits) {
-            if c & bits != bits {
+        for &i in candidates {
+            if self.char_bits[i as usize] & bits != bits {
                 continue;
             }
-            let t: Vec<char> = e.norm.chars().collect();
+            let t: Vec<char> = self.entries[i as usize].norm.chars().collect();
             if t.len() < window.len() {
                 continue;
             }
@@ -648,8 +680,9 @@ impl Suggester {
     /// Classes [`PREFIX`] and [`INFIX`]: the normalized title starts with or contains `key`.
     fn match_text(&self, key: &str, class: &mut [u8]) {
         let bits = char_bits(key);
-        for (i, &c) in self.char_bits.iter().enumerate() {
-            if c & bits != bits {
+        for &i in self.entries_with(key.chars()) {
+            let i = i as usize;
+            if self.char_bits[i] & bits != bits {
                 continue;
             }
             let norm = &self.entries[i].norm;
