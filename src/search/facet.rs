@@ -37,15 +37,7 @@ impl FacetColumn {
                 ..FacetColumn::default()
             };
         };
-        let mut values = vec![String::new(); col.num_terms()];
-        // One stream over the dictionary: a lookup per ordinal decompresses a block each.
-        if let Ok(mut stream) = col.dictionary().stream() {
-            while stream.advance() {
-                if let Some(slot) = values.get_mut(stream.term_ord() as usize) {
-                    *slot = String::from_utf8_lossy(stream.key()).into_owned();
-                }
-            }
-        }
+        let values = super::column_terms(&col);
         let mut starts = Vec::with_capacity(segment.max_doc() as usize + 1);
         let mut ords = Vec::with_capacity(segment.max_doc() as usize);
         starts.push(0);

@@ -233,14 +233,14 @@ impl Suggester {
             let Some(titles) = str_column(segment, title_field) else {
                 continue;
             };
-            let title_terms = terms(&titles);
+            let title_terms = super::column_terms(&titles);
             // Normalizing is most of the build: do it once per distinct title of the segment,
             // not once per document (100k documents share 42k titles).
             let mut keys: Vec<Option<String>> = vec![None; title_terms.len()];
             let kinds = str_column(segment, kind_field);
-            let kind_terms = kinds.as_ref().map(terms).unwrap_or_default();
+            let kind_terms = kinds.as_ref().map(super::column_terms).unwrap_or_default();
             let paths = str_column(segment, path_field);
-            let path_terms = paths.as_ref().map(terms).unwrap_or_default();
+            let path_terms = paths.as_ref().map(super::column_terms).unwrap_or_default();
             for doc in segment.doc_ids_alive() {
                 let Some(ord) = titles.term_ords(doc).next() else {
                     continue;
@@ -981,23 +981,6 @@ fn str_column(segment: &SegmentReader, field: &str) -> Option<StrColumn> {
             None
         }
     }
-}
-
-/// Every term of a string column, indexed by ordinal: one pass over the dictionary is far
-/// cheaper than one lookup per document.
-fn terms(column: &StrColumn) -> Vec<String> {
-    let mut out = vec![String::new(); column.num_terms()];
-    match column.dictionary().stream() {
-        Ok(mut s) => {
-            while s.advance() {
-                if let Some(slot) = out.get_mut(s.term_ord() as usize) {
-                    *slot = String::from_utf8_lossy(s.key()).into_owned();
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "suggester: cannot read a column dictionary"),
-    }
-    out
 }
 
 /// The first value of `doc` in `column` (its terms given), if any.

@@ -164,15 +164,19 @@ impl AppState {
         }
     }
 
-    /// Make the latest commit visible and rebuild the suggestions from it.
+    /// Make the latest commit visible and rebuild what derives from it: the suggestions, and
+    /// (on a second core, meanwhile) the searcher's per-snapshot state.
     pub fn refresh(&self) {
         if let Err(e) = self.searcher.reload() {
             tracing::error!(error = %e, "reloading the searcher failed");
         }
-        let fresh = Arc::new(Suggester::build(
-            &self.searcher.tantivy_searcher(),
-            self.searcher.index().fields(),
-        ));
+        let fresh = std::thread::scope(|s| {
+            s.spawn(|| self.searcher.warm());
+            Arc::new(Suggester::build(
+                &self.searcher.tantivy_searcher(),
+                self.searcher.index().fields(),
+            ))
+        });
         *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         self.suggester_generation.fetch_add(1, Ordering::AcqRel);
     }
