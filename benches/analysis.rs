@@ -43,7 +43,12 @@ fn law_text() -> String {
 /// files in name order), when present: the text the indexing target is about.
 fn real_law_texts() -> Option<Vec<String>> {
     let dir = corpus_dir().join("lawrefbook-laws");
-    let mut files: Vec<PathBuf> = walk(&dir);
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .flatten()
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
     files.sort();
     let (mut texts, mut len) = (Vec::new(), 0);
     for f in files {
@@ -55,19 +60,6 @@ fn real_law_texts() -> Option<Vec<String>> {
         texts.push(t);
     }
     (!texts.is_empty()).then_some(texts)
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Raw jieba search mode (the target's yardstick) beside our whole chain on the same text:

@@ -345,13 +345,9 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        for f in walk(&dir) {
-            lines.extend(
-                std::fs::read_to_string(f)
-                    .unwrap_or_default()
-                    .lines()
-                    .map(String::from),
-            );
+        for e in walkdir::WalkDir::new(&dir).into_iter().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            lines.extend(text.lines().map(String::from));
         }
         assert!(
             lines.len() > 500,
@@ -361,19 +357,6 @@ mod tests {
         for l in &lines {
             assert_eq!(normalize_text(l), normalize(l).text, "{l:?}");
         }
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
     }
 
     fn check(input: &str, expect: &str) {
