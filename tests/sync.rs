@@ -287,3 +287,91 @@ fn unchanged_files_are_not_read_again_but_edits_are_seen() {
     assert_eq!(r.updated, 1, "{r:?}");
     assert_eq!(ids(&searcher, "结婚戊"), ["guides/c.md"]);
 }
+
+/// Version marks are kept per segment between commits (see `search::versions`); they must
+/// still follow every commit: a newer version in a later segment supersedes an older one, and
+/// deleting it makes the older one current again.
+#[test]
+fn version_marks_follow_commits_across_segments() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    let law = |date: &str, text: &str| {
+        write(
+            c,
+            &format!("laws/公司法({date}).md"),
+            format!("# 中华人民共和国公司法\n\n第一条 {text}公司注册资本。\n"),
+        );
+    };
+    let (mut syncer, searcher) = open(index.path());
+    // (updated, superseded) of every hit for 公司注册资本, by date.
+    let marks = |searcher: &Searcher| {
+        searcher.reload().unwrap();
+        let mut v: Vec<(String, bool)> = searcher
+            .search(&SearchRequest::new("公司注册资本"))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| (h.updated.unwrap_or_default(), h.superseded))
+            .collect();
+        v.sort();
+        v
+    };
+    let sync = |syncer: &mut Syncer| assert!(syncer.full_sync(c, &()).unwrap().committed);
+    let owned = |v: &[(&str, bool)]| -> Vec<(String, bool)> {
+        v.iter().map(|(d, s)| (d.to_string(), *s)).collect()
+    };
+
+    law("2018-10-26", "旧版");
+    sync(&mut syncer);
+    assert_eq!(marks(&searcher), owned(&[("2018-10-26", false)]));
+
+    // In one commit with other files, so in a segment of several documents (one per indexing
+    // thread): deleting the newer version later leaves its segment alive with a deletion,
+    // the case the state kept per segment must notice.
+    law("2023-12-29", "新版");
+    write(
+        c,
+        "laws/其他法(2030-01-01).md",
+        "# 中华人民共和国其他法\n\n第一条 公司注册资本。\n",
+    );
+    for i in 0..16 {
+        write(
+            c,
+            &format!("guides/{i}.md"),
+            format!("# 事项{i}\n\n办理。\n"),
+        );
+    }
+    sync(&mut syncer);
+    assert_eq!(
+        marks(&searcher),
+        owned(&[
+            ("2018-10-26", true),
+            ("2023-12-29", false),
+            ("2030-01-01", false)
+        ])
+    );
+
+    law("2021-01-01", "中间版");
+    sync(&mut syncer);
+    assert_eq!(
+        marks(&searcher),
+        owned(&[
+            ("2018-10-26", true),
+            ("2021-01-01", true),
+            ("2023-12-29", false),
+            ("2030-01-01", false)
+        ])
+    );
+
+    std::fs::remove_file(c.join("laws/公司法(2023-12-29).md")).unwrap();
+    sync(&mut syncer);
+    assert_eq!(
+        marks(&searcher),
+        owned(&[
+            ("2018-10-26", true),
+            ("2021-01-01", false),
+            ("2030-01-01", false)
+        ])
+    );
+}

@@ -9,6 +9,7 @@ pub mod facet;
 pub mod query;
 pub mod snippet;
 pub mod suggest;
+mod versions;
 
 use crate::analysis::{whole_key, Analyzer};
 use crate::corpus::{Document, Kind};
@@ -213,9 +214,9 @@ pub struct Searcher {
     /// Per segment, per document: which [`ACTIONS`] its title contains (bit i = ACTIONS[i]).
     /// Computed once per segment so ranking never decodes titles per query.
     title_actions: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
-    /// Which documents are superseded versions, for the segments (and deletions) it was
-    /// computed from: versions span segments, so it is recomputed when any segment changes.
-    versions: std::sync::Mutex<Option<(SegmentsKey, SegmentFlags)>>,
+    /// Which documents are superseded versions, with what it keeps per segment to answer
+    /// that again cheaply after a commit.
+    versions: std::sync::Mutex<versions::Versions>,
     /// Per segment, its facet columns decoded for counting (see [`facet::SegmentFacets`]).
     facets: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<facet::SegmentFacets>>>,
 }
@@ -261,11 +262,7 @@ pub(crate) fn column_terms(column: &tantivy::columnar::StrColumn) -> Vec<String>
     out
 }
 
-/// The segments of a searcher and how many deletions each has.
-type SegmentsKey = Vec<(tantivy::index::SegmentId, u32)>;
-
-/// Per segment, per document: a yes/no property (see `Searcher::superseded`).
-type SegmentFlags = Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<bool>>>>;
+use versions::SegmentFlags;
 
 /// Score factor of a superseded version: the current one ranks first, the old one stays
 /// findable right after it.
@@ -599,122 +596,12 @@ impl Searcher {
         per_segment(&self.facets, searcher, facet::SegmentFacets::load)
     }
 
-    /// Which documents of `searcher` are superseded versions: among live documents with an
-    /// `updated` date and the same kind, title (compared whole, normalized), department and
-    /// region, all but those with the latest date. Documents without a date are never marked.
-    /// Computed from fast columns once per set of segments, not per query.
+    /// Which documents of `searcher` are superseded versions (see [`versions`]).
     fn superseded(&self, searcher: &tantivy::Searcher) -> SegmentFlags {
-        let key: SegmentsKey = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| (s.segment_id(), s.num_deleted_docs()))
-            .collect();
-        let mut cache = self.versions.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((k, flags)) = cache.as_ref() {
-            if *k == key {
-                return flags.clone();
-            }
-        }
-        // Every term of a string column by ordinal; title keys normalized once per distinct
-        // title. All of it is read first, so the pass over documents only borrows: at 100k
-        // documents a String per document and column made this ~0.5 s after every commit.
-        type Column = Option<(tantivy::columnar::StrColumn, Vec<String>)>;
-        let column = |seg: &tantivy::SegmentReader, name: &str| -> Column {
-            let col = seg.fast_fields().str(name).ok().flatten()?;
-            let terms = column_terms(&col);
-            Some((col, terms))
-        };
-        fn first(c: &Column, doc: tantivy::DocId) -> Option<usize> {
-            let (col, _) = c.as_ref()?;
-            col.term_ords(doc).next().map(|o| o as usize)
-        }
-        fn value(c: &Column, doc: tantivy::DocId) -> &str {
-            first(c, doc)
-                .and_then(|o| c.as_ref()?.1.get(o))
-                .map_or("", String::as_str)
-        }
-        struct Columns {
-            updated: Column,
-            /// Kind, department, region.
-            group: [Column; 3],
-            title: Column,
-            title_keys: Vec<String>,
-        }
-        let segments: Vec<Columns> = searcher
-            .segment_readers()
-            .iter()
-            .map(|seg| {
-                let updated = column(seg, names::UPDATED);
-                if updated.is_none() {
-                    return Columns {
-                        updated,
-                        group: [None, None, None],
-                        title: None,
-                        title_keys: Vec::new(),
-                    };
-                }
-                let title = column(seg, names::TITLE_EXACT);
-                let title_keys = title
-                    .as_ref()
-                    .map(|(_, terms)| terms.iter().map(|t| whole_key(t)).collect())
-                    .unwrap_or_default();
-                Columns {
-                    updated,
-                    group: [
-                        column(seg, names::KIND),
-                        column(seg, names::DEPARTMENT),
-                        column(seg, names::REGION),
-                    ],
-                    title,
-                    title_keys,
-                }
-            })
-            .collect();
-        type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-        let mut newest: HashMap<Key, &str> = HashMap::new();
-        let mut dated: Vec<Vec<(tantivy::DocId, Key, &str)>> = Vec::new();
-        for (seg, cols) in searcher.segment_readers().iter().zip(&segments) {
-            let mut docs = Vec::new();
-            if cols.updated.is_some() {
-                for doc in seg.doc_ids_alive() {
-                    let date = value(&cols.updated, doc);
-                    if date.is_empty() {
-                        continue;
-                    }
-                    let title = first(&cols.title, doc)
-                        .and_then(|o| cols.title_keys.get(o))
-                        .map_or("", String::as_str);
-                    if title.is_empty() {
-                        continue;
-                    }
-                    let key = (
-                        value(&cols.group[0], doc),
-                        title,
-                        value(&cols.group[1], doc),
-                        value(&cols.group[2], doc),
-                    );
-                    let latest = newest.entry(key).or_default();
-                    if date > *latest {
-                        *latest = date;
-                    }
-                    docs.push((doc, key, date));
-                }
-            }
-            dated.push(docs);
-        }
-        let mut flags = HashMap::new();
-        for (seg, docs) in searcher.segment_readers().iter().zip(dated) {
-            let mut old = vec![false; seg.max_doc() as usize];
-            for (doc, key, date) in docs {
-                if newest.get(&key).is_some_and(|n| date < *n) {
-                    old[doc as usize] = true;
-                }
-            }
-            flags.insert(seg.segment_id(), Arc::new(old));
-        }
-        let flags: SegmentFlags = Arc::new(flags);
-        *cache = Some((key, flags.clone()));
-        flags
+        self.versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flags(searcher)
     }
 
     fn analyzer(&self) -> &Analyzer {
