@@ -103,13 +103,23 @@ pub struct ServeConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct EngineTime(pub u64);
 
+/// See [`AppState::after_watch_sync`].
+#[derive(Default)]
+struct RebuildState {
+    running: bool,
+    again: bool,
+}
+
 /// State shared by all handlers.
 pub struct AppState {
     /// The one searcher.
     pub searcher: Arc<Searcher>,
-    suggester: RwLock<Arc<Suggester>>,
+    /// The suggester, and the searcher generation it was built from.
+    suggester: RwLock<(u64, Arc<Suggester>)>,
     /// Bumped after every suggester swap: part of the cache key.
     suggester_generation: AtomicU64,
+    /// Whether a background suggester build runs, and whether another commit came meanwhile.
+    suggest_rebuild: Mutex<RebuildState>,
     /// Recent search responses.
     pub cache: cache::ResultCache,
     syncer: Arc<Mutex<Syncer>>,
@@ -134,6 +144,7 @@ impl AppState {
         self.suggester
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .1
             .clone()
     }
 
@@ -156,12 +167,48 @@ impl AppState {
             .map(|w| w.status())
     }
 
-    /// After a commit: make it visible and rebuild what derives from it.
+    /// After a commit: make it visible and rebuild what derives from it, before returning.
     pub fn after_sync(&self, report: &SyncReport) {
         self.metrics.observe_reindex(report.elapsed);
         if report.committed {
             self.refresh();
         }
+    }
+
+    /// After a watcher's commit: make it visible and warm the searcher now, and rebuild the
+    /// suggestions in the background. The suggester takes ~0.6 s to build at 100k documents;
+    /// built here it held up the watcher's next sync, so a save right after another waited
+    /// for suggestions before its search results appeared.
+    pub fn after_watch_sync(self: &Arc<Self>, report: &SyncReport) {
+        self.metrics.observe_reindex(report.elapsed);
+        if !report.committed {
+            return;
+        }
+        if let Err(e) = self.searcher.reload() {
+            tracing::error!(error = %e, "reloading the searcher failed");
+        }
+        self.searcher.warm();
+        {
+            let mut r = self
+                .suggest_rebuild
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if r.running {
+                // The running build may have read the snapshot before this commit.
+                r.again = true;
+                return;
+            }
+            r.running = true;
+        }
+        let st = Arc::clone(self);
+        std::thread::spawn(move || loop {
+            st.rebuild_suggester();
+            let mut r = st.suggest_rebuild.lock().unwrap_or_else(|e| e.into_inner());
+            if !std::mem::take(&mut r.again) {
+                r.running = false;
+                break;
+            }
+        });
     }
 
     /// Make the latest commit visible and rebuild what derives from it: the suggestions, and
@@ -170,15 +217,23 @@ impl AppState {
         if let Err(e) = self.searcher.reload() {
             tracing::error!(error = %e, "reloading the searcher failed");
         }
-        let fresh = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             s.spawn(|| self.searcher.warm());
-            Arc::new(Suggester::build(
-                &self.searcher.tantivy_searcher(),
-                self.searcher.index().fields(),
-            ))
+            self.rebuild_suggester();
         });
-        *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-        self.suggester_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Build suggestions from the current snapshot and swap them in, unless a build from a
+    /// newer snapshot (a background one and a foreground one can overlap) got there first.
+    fn rebuild_suggester(&self) {
+        let snapshot = self.searcher.tantivy_searcher();
+        let generation = snapshot.generation().generation_id();
+        let fresh = Arc::new(Suggester::build(&snapshot, self.searcher.index().fields()));
+        let mut current = self.suggester.write().unwrap_or_else(|e| e.into_inner());
+        if generation >= current.0 {
+            *current = (generation, fresh);
+            self.suggester_generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Sync the whole corpus now (admin endpoint).
@@ -361,8 +416,9 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     metrics.register_cache(&cache);
     let state = Arc::new(AppState {
         searcher,
-        suggester: RwLock::new(Arc::new(Suggester::empty())),
+        suggester: RwLock::new((0, Arc::new(Suggester::empty()))),
         suggester_generation: AtomicU64::new(0),
+        suggest_rebuild: Mutex::default(),
         cache,
         syncer: syncer.clone(),
         watcher: Mutex::new(None),
@@ -388,7 +444,9 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
         let st = state.clone();
         let mut wc = WatchConfig::new(cfg.corpus.clone());
         wc.poll_interval = cfg.poll_interval;
-        let handle = watch::spawn(wc, syncer.clone(), move |report| st.after_sync(report))?;
+        let handle = watch::spawn(wc, syncer.clone(), move |report| {
+            st.after_watch_sync(report)
+        })?;
         *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
     }
     let st = state.clone();
