@@ -28,6 +28,23 @@ fn get_json(s: &Server, path: &str) -> Option<Value> {
     client().get(s.url(path)).send().ok()?.json().ok()
 }
 
+/// Wait until `/api/suggest?q=PREFIX` does (or does not) offer `title`. Suggestions are rebuilt
+/// in the background after a watcher commit, so they follow search, not with it.
+fn wait_suggested(s: &Server, prefix: &str, title: &str, offered: bool) {
+    eventually(
+        20,
+        &format!("suggest {prefix} offers {title}: {offered}"),
+        || {
+            let v = get_json(s, &format!("/api/suggest?q={prefix}"))?;
+            let has = v["suggestions"]
+                .as_array()?
+                .iter()
+                .any(|x| x["title"] == title);
+            (has == offered).then_some(())
+        },
+    );
+}
+
 fn wait_ids(s: &Server, q: &str, want: &[&str]) {
     eventually(20, &format!("{q} → {want:?}"), || {
         let got = ids(s, q)?;
@@ -55,6 +72,7 @@ fn edits_on_disk_are_searchable_without_restart() {
         "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。",
     );
     wait_ids(&s, "离婚", &["YC2"]);
+    wait_suggested(&s, "离婚", "离婚登记", true);
     // Now cached; the edit below must still show (a commit invalidates the cache).
     let again: Value = client()
         .get(s.url("/api/search"))
@@ -72,6 +90,8 @@ fn edits_on_disk_are_searchable_without_restart() {
     );
     wait_ids(&s, "离婚", &[]);
     wait_ids(&s, "补领", &["YC2"]);
+    wait_suggested(&s, "离婚", "离婚登记", false);
+    wait_suggested(&s, "补领", "补领结婚证", true);
     // Atomic save: write a temp file, rename over.
     write(c, "guides/.a.md.swp", "junk");
     write(
