@@ -375,3 +375,47 @@ fn version_marks_follow_commits_across_segments() {
         ])
     );
 }
+
+/// A document with all but one of the query's words ranks above one with a single word, even
+/// a single word in its title many times over; with every word, it ranks first. (The
+/// all-but-one tier is searched as one conjunction per word left out.)
+#[test]
+fn all_but_one_word_ranks_between_all_words_and_one() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    for (name, title, body) in [
+        ("all", "事项甲", "营业执照 食品 许可"),
+        ("two-a", "事项乙", "营业执照 食品"),
+        ("two-b", "事项丙", "食品 许可"),
+        ("one", "许可", "许可 许可 许可 许可 许可 许可 许可 许可"),
+    ] {
+        write(
+            c,
+            &format!("guides/{name}.md"),
+            format!("---\ntitle: {title}\ncode: {name}\n---\n{body}"),
+        );
+    }
+    let (mut syncer, searcher) = open(index.path());
+    syncer.full_sync(c, &()).unwrap();
+    let order = |searcher: &Searcher| -> Vec<String> {
+        searcher.reload().unwrap();
+        searcher
+            .search(&SearchRequest::new("营业执照 食品 许可"))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    let got = order(&searcher);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[0], "all", "{got:?}");
+    assert_eq!(got[3], "one", "{got:?}");
+    // Without a document having every word, the near misses still lead.
+    std::fs::remove_file(c.join("guides/all.md")).unwrap();
+    syncer.full_sync(c, &()).unwrap();
+    let got = order(&searcher);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[2], "one", "{got:?}");
+}
