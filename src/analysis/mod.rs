@@ -168,6 +168,12 @@ impl Analyzer {
         jieba::analyze(self, text)
     }
 
+    /// Every token of `text` as `emit(position, token, from, to)`, offsets in `text`: the
+    /// tokens of [`Analyzer::groups`] without building the groups.
+    pub fn for_each_token(&self, text: &str, emit: impl FnMut(usize, &str, usize, usize)) {
+        jieba::for_each_token(self, text, emit)
+    }
+
     /// The base (longest) words of `text`, in order: what a query means.
     pub fn words(&self, text: &str) -> Vec<String> {
         self.groups(text)
