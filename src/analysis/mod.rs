@@ -108,8 +108,8 @@ impl Analyzer {
         let mut stop_first = Box::new([0u64; 64]);
         for w in &stopwords {
             if let Some(c) = w.chars().next() {
-                let b = c as usize % 4096;
-                stop_first[b / 64] |= 1 << (b % 64);
+                let (word, bit) = stop_bit(c);
+                stop_first[word] |= bit;
             }
         }
         Analyzer {
@@ -143,8 +143,8 @@ impl Analyzer {
         let Some(c) = word.chars().next() else {
             return false;
         };
-        let b = c as usize % 4096;
-        self.stop_first[b / 64] & (1 << (b % 64)) != 0 && self.stopwords.contains(word)
+        let (w, bit) = stop_bit(c);
+        self.stop_first[w] & bit != 0 && self.stopwords.contains(word)
     }
 
     /// Synonym groups for query expansion.
@@ -181,6 +181,13 @@ impl Analyzer {
             .map(|g| g.base().to_string())
             .collect()
     }
+}
+
+/// Where a stop word's first character sits in `Analyzer::stop_first`: a 4096-bit set (64
+/// words of 64 bits) indexed by the character's code modulo 4096.
+fn stop_bit(c: char) -> (usize, u64) {
+    let b = c as usize % 4096;
+    (b / 64, 1 << (b % 64))
 }
 
 /// jieba's default dictionary plus the user words.
