@@ -32,17 +32,20 @@ fn query() -> impl Strategy<Value = String> {
 }
 
 struct Fixture {
-    _dir: tempfile::TempDir,
     searcher: Searcher,
     suggester: Suggester,
 }
 
-/// One index of the built-in corpus for all cases.
+/// One index of the built-in corpus for all cases. A static is never dropped, so a temp folder
+/// held here was left in /tmp by every run; the index lives in Cargo's per-target temp folder
+/// instead, under a fixed name cleared at the start of each run.
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = common::tempdir();
-        let (idx, _) = BanshiIndex::open_or_create(dir.path(), Analyzer::load_default()).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-index");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (idx, _) = BanshiIndex::open_or_create(&dir, Analyzer::load_default()).unwrap();
         Syncer::open(idx.clone())
             .unwrap()
             .full_sync(&common::builtin_corpus(), &())
@@ -50,7 +53,6 @@ fn fixture() -> &'static Fixture {
         let searcher = Searcher::new(idx).unwrap();
         let suggester = Suggester::build(&searcher.tantivy_searcher(), searcher.index().fields());
         Fixture {
-            _dir: dir,
             searcher,
             suggester,
         }
