@@ -184,9 +184,7 @@ impl AppState {
         if !report.committed {
             return;
         }
-        if let Err(e) = self.searcher.reload() {
-            tracing::error!(error = %e, "reloading the searcher failed");
-        }
+        self.reload();
         self.searcher.warm();
         {
             let mut r = self
@@ -202,7 +200,11 @@ impl AppState {
         }
         let st = Arc::clone(self);
         std::thread::spawn(move || loop {
-            st.rebuild_suggester();
+            // A panicking build must not leave `running` set: no build would start again.
+            let build = std::panic::AssertUnwindSafe(|| st.rebuild_suggester());
+            if std::panic::catch_unwind(build).is_err() {
+                tracing::error!("building the suggester panicked; the previous one stays");
+            }
             let mut r = st.suggest_rebuild.lock().unwrap_or_else(|e| e.into_inner());
             if !std::mem::take(&mut r.again) {
                 r.running = false;
@@ -214,13 +216,19 @@ impl AppState {
     /// Make the latest commit visible and rebuild what derives from it: the suggestions, and
     /// (on a second core, meanwhile) the searcher's per-snapshot state.
     pub fn refresh(&self) {
-        if let Err(e) = self.searcher.reload() {
-            tracing::error!(error = %e, "reloading the searcher failed");
-        }
+        self.reload();
         std::thread::scope(|s| {
             s.spawn(|| self.searcher.warm());
             self.rebuild_suggester();
         });
+    }
+
+    /// Make the latest commit visible to searches (a failure is logged: the previous
+    /// snapshot keeps answering).
+    fn reload(&self) {
+        if let Err(e) = self.searcher.reload() {
+            tracing::error!(error = %e, "reloading the searcher failed");
+        }
     }
 
     /// Build suggestions from the current snapshot and swap them in, unless a build from a
