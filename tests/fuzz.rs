@@ -247,3 +247,41 @@ proptest! {
         check_loaded("guides/x.jsonl", format!("{text}\n{text}\n{nested}\n").as_bytes())?;
     }
 }
+
+/// The total and the facets do not depend on the page: on a first page they may be counted
+/// during the walk through the tiers (the last tier's pass, plus the earlier tiers' few hits
+/// by address), on any other page by a pass of their own. Over the whole benchmark query mix,
+/// unfiltered and filtered by kind, both ways agree.
+#[test]
+fn totals_and_facets_are_the_same_on_every_page() {
+    let f = fixture();
+    let mix = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/queries.txt"),
+    )
+    .unwrap();
+    let mut compared = 0;
+    let mut with_facets = 0;
+    for q in mix.lines().map(str::trim) {
+        if q.is_empty() || q.starts_with('#') {
+            continue;
+        }
+        for kind in [None, Some("guide")] {
+            let page = |offset: usize| {
+                let mut req = SearchRequest::new(q);
+                req.limit = Some(5);
+                req.offset = Some(offset);
+                req.kind = kind.map(|k| vec![k.to_string()]).unwrap_or_default();
+                let r = f.searcher.search_with(&req, Some(&f.suggester)).unwrap();
+                (r.total, serde_json::to_string(&r.facets).unwrap())
+            };
+            let first = page(0);
+            assert_eq!(first, page(1), "{q} kind={kind:?}");
+            compared += 1;
+            with_facets += usize::from(first.0 > 0);
+        }
+    }
+    assert!(
+        compared >= 400 && with_facets >= 200,
+        "{compared} compared, {with_facets} with matches"
+    );
+}

@@ -80,6 +80,7 @@ pub type FacetCache = Arc<HashMap<tantivy::index::SegmentId, Arc<SegmentFacets>>
 
 /// Counts the matching documents and, for the chosen [`FIELDS`], each value's documents: all
 /// of a query's facets in one pass.
+#[derive(Clone)]
 pub struct FacetCounts {
     segments: FacetCache,
     which: [bool; 4],
@@ -90,6 +91,24 @@ impl FacetCounts {
     /// missing from it are decoded on the fly).
     pub fn new(segments: FacetCache, which: [bool; 4]) -> Self {
         FacetCounts { segments, which }
+    }
+
+    /// The same counts over the documents `docs` instead of a query's matches: for a few
+    /// documents already found, without searching again.
+    pub fn count_docs(
+        &self,
+        searcher: &tantivy::Searcher,
+        docs: &[tantivy::DocAddress],
+    ) -> tantivy::Result<FacetFruit> {
+        let mut fruits = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let mut child = self.for_segment(ord as SegmentOrdinal, segment)?;
+            for d in docs.iter().filter(|d| d.segment_ord as usize == ord) {
+                child.collect(d.doc_id, 0.0);
+            }
+            fruits.push(child.harvest());
+        }
+        self.merge_fruits(fruits)
     }
 }
 
