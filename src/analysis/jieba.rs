@@ -47,14 +47,9 @@ impl TokenGroup {
     }
 }
 
-/// Does `s` contain a letter or digit (a word, not punctuation or spaces)? CJK ideographs, most
-/// of every text, answer before the Unicode property tables are consulted.
+/// Does `s` contain a letter or digit (a word, not punctuation or spaces)?
 fn is_wordlike(s: &str) -> bool {
-    s.chars().any(|c| {
-        c.is_ascii_alphanumeric()
-            || ('\u{4E00}'..='\u{9FFF}').contains(&c)
-            || (!c.is_ascii() && c.is_alphanumeric())
-    })
+    s.chars().any(super::normalize::is_alnum)
 }
 
 /// A word being built: its span (start, end) in the normalized text, and where its sub-words

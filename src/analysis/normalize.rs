@@ -300,6 +300,14 @@ pub fn article_spellings(word: &str) -> Vec<String> {
     }
 }
 
+/// `char::is_alphanumeric`, with CJK ideographs (most of every text) answered before the
+/// Unicode property tables are consulted: keying 42k titles spent 4 % of its time there.
+pub fn is_alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+        || (!c.is_ascii() && c.is_alphanumeric())
+}
+
 /// Normalize and return only the text (queries, dictionary entries, suggestions).
 pub fn normalize_text(input: &str) -> String {
     // The same steps without the offset maps (a title or a query needs none): the suggester

@@ -1,7 +1,7 @@
 //! Whole-value tokenizer for codes and exact titles: one token, the normalized text with
 //! spaces removed, so `SH00SH2312009001`, `sh00sh2312009001` and full-width forms all match.
 
-use super::normalize::normalize_text;
+use super::normalize::{is_alnum, normalize_text};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// See the module docs.
@@ -18,10 +18,9 @@ pub struct WholeStream<'a> {
 
 /// The key a whole value is indexed and looked up under.
 pub fn whole_key(text: &str) -> String {
-    normalize_text(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
+    let mut key = normalize_text(text);
+    key.retain(is_alnum);
+    key
 }
 
 impl Tokenizer for WholeTokenizer {

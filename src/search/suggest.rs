@@ -30,10 +30,11 @@
 //! It must not touch the index after building (a snapshot is only as fresh as its last build)
 //! and must not know HTTP.
 
-use crate::analysis::normalize::normalize_text;
+use crate::analysis::whole_key;
 use crate::corpus::Kind;
 use crate::schema::Fields;
 use pinyin::ToPinyinMulti;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -160,7 +161,7 @@ pub struct Suggester {
     /// Per character of the titles' `norm`, the entries containing it, ascending: a text
     /// match is looked for only among the titles having the key's rarest character (招: a few
     /// hundred titles, not all 42k at 100k documents).
-    char_entries: HashMap<char, Vec<u32>>,
+    char_entries: FxHashMap<char, Vec<u32>>,
     /// Every title's characters as pinyin, title after title.
     syls: Vec<Syl>,
     /// Per entry, its characters: `syls[from..to]` (apart from `entries`: the pinyin scan
@@ -228,33 +229,50 @@ impl Suggester {
         let kind_field = schema.get_field_name(fields.kind);
         let path_field = schema.get_field_name(fields.path);
 
-        let mut best: HashMap<String, Candidate> = HashMap::new();
+        let mut best: FxHashMap<String, Candidate> = FxHashMap::default();
         for segment in searcher.segment_readers() {
             let Some(titles) = str_column(segment, title_field) else {
                 continue;
             };
             let title_terms = super::column_terms(&titles);
-            // Normalizing is most of the build: do it once per distinct title of the segment,
-            // not once per document (100k documents share 42k titles).
-            let mut keys: Vec<Option<String>> = vec![None; title_terms.len()];
             let kinds = str_column(segment, kind_field);
             let kind_terms = kinds.as_ref().map(super::column_terms).unwrap_or_default();
+            let kind_ranks: Vec<u8> = kind_terms.iter().map(|k| kind_rank(k)).collect();
             let paths = str_column(segment, path_field);
             let path_terms = paths.as_ref().map(super::column_terms).unwrap_or_default();
+            // The segment's best document per distinct title, compared on ordinals (a
+            // dictionary's ordinals sort like its terms): 100k documents share 42k titles, and
+            // the titles are normalized and hashed once each, not once per document.
+            // (rank, path ordinal, doc); a missing path (`None`) sorts first, like "".
+            let mut by_title: Vec<Option<(u8, Option<u64>, DocId)>> = vec![None; title_terms.len()];
             for doc in segment.doc_ids_alive() {
                 let Some(ord) = titles.term_ords(doc).next() else {
                     continue;
                 };
-                let Some(title) = title_terms.get(ord as usize) else {
+                let first = |c: Option<&StrColumn>| c.and_then(|c| c.term_ords(doc).next());
+                let rank = first(kinds.as_ref())
+                    .and_then(|k| kind_ranks.get(k as usize).copied())
+                    .unwrap_or(kind_rank(""));
+                let found = (rank, first(paths.as_ref()), doc);
+                if let Some(b) = by_title.get_mut(ord as usize) {
+                    if b.is_none_or(|b| (found.0, found.1) < (b.0, b.1)) {
+                        *b = Some(found);
+                    }
+                }
+            }
+            for (ord, found) in by_title.iter().enumerate() {
+                let Some((rank, path, doc)) = *found else {
                     continue;
                 };
-                let norm = keys[ord as usize].get_or_insert_with(|| match_key(title));
+                let title = &title_terms[ord];
+                let norm = match_key(title);
                 if norm.is_empty() {
                     continue;
                 }
                 let kind = value(kinds.as_ref(), &kind_terms, doc).unwrap_or("");
-                let path = value(paths.as_ref(), &path_terms, doc).unwrap_or("");
-                let rank = kind_rank(kind);
+                let path = path
+                    .and_then(|p| path_terms.get(p as usize))
+                    .map_or("", String::as_str);
                 let candidate = || Candidate {
                     title: title.to_string(),
                     kind: kind.to_string(),
@@ -262,7 +280,6 @@ impl Suggester {
                     rank,
                     len: title.chars().count(),
                 };
-                // Looked up by reference first: most documents repeat a title already seen.
                 match best.get_mut(norm.as_str()) {
                     Some(c) => {
                         if (rank, path, title.as_str())
@@ -272,7 +289,7 @@ impl Suggester {
                         }
                     }
                     None => {
-                        best.insert(norm.clone(), candidate());
+                        best.insert(norm, candidate());
                     }
                 }
             }
@@ -287,7 +304,7 @@ impl Suggester {
         let mut out = Suggester::empty();
         out.entries.reserve(list.len());
         // Per distinct character: its syllable, or `None` for characters pinyin skips.
-        let mut by_char: HashMap<char, Option<Syl>> = HashMap::new();
+        let mut by_char: FxHashMap<char, Option<Syl>> = FxHashMap::default();
         for (norm, c) in list {
             let syl_from = out.syls.len();
             for ch in norm.chars() {
@@ -328,9 +345,23 @@ impl Suggester {
             }
         }
         let mut triples: Vec<[u8; 3]> = Vec::new();
+        // Per letter pair of this position's triples, the third letters: a few entries,
+        // gathered in one pass instead of one pass over the triples per pair.
+        let mut thirds_by_pair: Vec<(usize, u64)> = Vec::new();
         for (p, syl) in out.syls.iter().enumerate() {
             let to = out.spans[out.syl_entry[p] as usize].1 as usize;
             out.triples(p, to, &mut triples);
+            thirds_by_pair.clear();
+            for t in &triples {
+                let (Some(f), Some(s)) = (letter_index(t[0]), letter_index(t[1])) else {
+                    continue;
+                };
+                let pair = f * LETTERS + s;
+                match thirds_by_pair.iter_mut().find(|(k, _)| *k == pair) {
+                    Some((_, m)) => *m |= bit(t[2]),
+                    None => thirds_by_pair.push((pair, bit(t[2]))),
+                }
+            }
             let mut firsts = syl.firsts;
             while firsts != 0 {
                 let f = firsts.trailing_zeros() as usize;
@@ -338,10 +369,10 @@ impl Suggester {
                 let mut seconds = syl.seconds;
                 while seconds != 0 {
                     let s = seconds.trailing_zeros() as usize;
-                    let thirds = triples
+                    let thirds = thirds_by_pair
                         .iter()
-                        .filter(|t| letter_index(t[0]) == Some(f) && letter_index(t[1]) == Some(s))
-                        .fold(0u64, |m, t| m | bit(t[2]));
+                        .find(|(k, _)| *k == f * LETTERS + s)
+                        .map_or(0, |(_, m)| *m);
                     out.pair_postings[f * LETTERS + s].push(p as u32);
                     // Letters only: a query with a digit never walks these lists.
                     out.pair_thirds[f * LETTERS + s].push((thirds & ((1 << 26) - 1)) as u32);
@@ -407,7 +438,7 @@ impl Suggester {
         Suggester {
             entries: Vec::new(),
             char_bits: Vec::new(),
-            char_entries: HashMap::new(),
+            char_entries: FxHashMap::default(),
             syls: Vec::new(),
             spans: Vec::new(),
             syl_entry: Vec::new(),
@@ -535,7 +566,7 @@ impl Suggester {
     /// around the character that some title contains with a homophone (same pinyin) there is a
     /// candidate; the longer window wins, then the one more titles contain. At most one
     /// character per run is replaced. None if nothing is replaced. `text` is
-    /// normalized text (see [`normalize_text`]).
+    /// normalized text (see [`normalize_text`](crate::analysis::normalize::normalize_text)).
     pub fn correct(&self, text: &str) -> Option<String> {
         let chars: Vec<char> = text.chars().collect();
         let mut out = chars.clone();
@@ -853,10 +884,9 @@ fn query_key(q: &str) -> String {
 /// What queries and titles are compared on: normalized (NFKC, lower case, 繁→简) and
 /// letters and digits only, so spaces, brackets, dots and emoji typed or not make no difference
 /// (`身份证(换领)` finds 居民身份证（换领）).
+/// It is the exact-title field's key ([`whole_key`]).
 fn match_key(text: &str) -> String {
-    let mut key = normalize_text(text);
-    key.retain(char::is_alphanumeric);
-    key
+    whole_key(text)
 }
 
 /// A 128-bit summary of the characters of `s`: if a title's bits do not cover a query's, the
@@ -1049,6 +1079,9 @@ mod tests {
                 // Same title as a law, at a path sorting first: deduplication keeps the guide.
                 ("guides/0.md", "营业执照办理指南", "law"),
                 ("laws/b.md", "营业执照条例", "law"),
+                // Same title and kind: deduplication keeps the path sorting first.
+                ("laws/a.md", "营业执照条例", "law"),
+                ("guides/z.md", "身份证挂失", "guide"),
                 ("notices/c.md", "營業時間調整通知", "notice"),
                 ("guides/d.md", "个体工商户营业执照办理", "guide"),
                 ("guides/e.md", "身份证挂失", "guide"),
@@ -1283,6 +1316,11 @@ mod tests {
                 path: "guides/a.md".into(),
             }]
         );
+        for (q, path) in [("营业执照条例", "laws/a.md"), ("身份证挂失", "guides/e.md")] {
+            let got = s.suggest(q, 10);
+            assert_eq!(got.len(), 1, "{q}: {got:?}");
+            assert_eq!(got[0].path, path, "{q}");
+        }
         assert_eq!(
             s.suggest("營業時間", 10),
             [Suggestion {
