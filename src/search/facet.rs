@@ -102,8 +102,17 @@ impl FacetCounts {
     ) -> tantivy::Result<FacetFruit> {
         let mut fruits = Vec::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            // Most segments hold none of a few documents: no counter (one slot per value of
+            // each field) for them.
+            let mut mine = docs
+                .iter()
+                .filter(|d| d.segment_ord as usize == ord)
+                .peekable();
+            if mine.peek().is_none() {
+                continue;
+            }
             let mut child = self.for_segment(ord as SegmentOrdinal, segment)?;
-            for d in docs.iter().filter(|d| d.segment_ord as usize == ord) {
+            for d in mine {
                 child.collect(d.doc_id, 0.0);
             }
             fruits.push(child.harvest());

@@ -48,7 +48,7 @@ pub(crate) struct Versions {
     strings: FxHashMap<String, u32>,
     /// Group key (the ids of kind, title key, department, region) → group id.
     groups: FxHashMap<[u32; 4], u32>,
-    segments: HashMap<SegmentId, Arc<SegmentVersions>>,
+    segments: HashMap<SegmentId, SegmentVersions>,
     last: Option<(SegmentsKey, SegmentFlags)>,
 }
 
@@ -77,14 +77,14 @@ impl Versions {
         }
         for seg in searcher.segment_readers() {
             if !self.segments.contains_key(&seg.segment_id()) {
-                let v = Arc::new(segment_versions(seg, &mut self.strings, &mut self.groups));
+                let v = segment_versions(seg, &mut self.strings, &mut self.groups);
                 self.segments.insert(seg.segment_id(), v);
             }
         }
         let segments: Vec<(&tantivy::SegmentReader, &SegmentVersions)> = searcher
             .segment_readers()
             .iter()
-            .filter_map(|seg| Some((seg, self.segments.get(&seg.segment_id())?.as_ref())))
+            .filter_map(|seg| Some((seg, self.segments.get(&seg.segment_id())?)))
             .collect();
         let mut newest: Vec<&str> = vec![""; self.groups.len()];
         for (seg, v) in &segments {
