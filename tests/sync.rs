@@ -247,6 +247,12 @@ fn phrase_queries_work_over_overlapping_search_mode_tokens() {
     assert_eq!(ids(&searcher, "\"丢失的居民身份证\""), Vec::<String>::new());
 }
 
+/// Set a file's modification time (as a copy or a restore would).
+fn set_mtime(path: &Path, t: std::time::SystemTime) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(t).unwrap();
+}
+
 #[test]
 fn unchanged_files_are_not_read_again_but_edits_are_seen() {
     use std::time::{Duration, SystemTime};
@@ -254,12 +260,7 @@ fn unchanged_files_are_not_read_again_but_edits_are_seen() {
     let index = tempdir();
     let c = corpus.path();
     let age = |rel: &str, secs: u64| {
-        let f = std::fs::File::options()
-            .write(true)
-            .open(c.join(rel))
-            .unwrap();
-        f.set_modified(SystemTime::now() - Duration::from_secs(secs))
-            .unwrap();
+        set_mtime(&c.join(rel), SystemTime::now() - Duration::from_secs(secs))
     };
     write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证甲。");
     write(c, "guides/b.md", "---\ntitle: 护照申领\n---\n护照乙。");
@@ -286,6 +287,53 @@ fn unchanged_files_are_not_read_again_but_edits_are_seen() {
     let r = syncer.full_sync(c, &()).unwrap();
     assert_eq!(r.updated, 1, "{r:?}");
     assert_eq!(ids(&searcher, "结婚戊"), ["guides/c.md"]);
+}
+
+/// Files copied or restored with new modification times but the same content (a fresh
+/// checkout, a backup) are read once, and then trusted by their new stamp: otherwise every
+/// start-up would read the whole corpus again. The new stamps survive a reopen (they are in
+/// the commit), and an edit after that is still seen.
+#[test]
+fn touched_but_unchanged_files_are_read_once_then_trusted_again() {
+    use std::time::{Duration, SystemTime};
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    let now = SystemTime::now();
+    let age = |rel: &str, secs: u64| set_mtime(&c.join(rel), now - Duration::from_secs(secs));
+    write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证甲。");
+    write(c, "guides/b.md", "---\ntitle: 护照申领\n---\n护照乙。");
+    age("guides/a.md", 7200);
+    age("guides/b.md", 7200);
+    {
+        let (mut syncer, _) = open(index.path());
+        assert_eq!(syncer.full_sync(c, &()).unwrap().added, 2);
+        // Both touched: read and hashed once, found unchanged.
+        age("guides/a.md", 3600);
+        age("guides/b.md", 3600);
+        let r = syncer.full_sync(c, &()).unwrap();
+        assert_eq!((r.unchanged, r.updated), (2, 0), "{r:?}");
+        assert!(r.bytes_read > 0, "{r:?}");
+        let r = syncer.full_sync(c, &()).unwrap();
+        assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+        syncer.close().unwrap();
+    }
+    // After a restart too.
+    let (mut syncer, searcher) = open(index.path());
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    // An edit after the restamp is read and indexed; the other file stays trusted.
+    write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证丙。");
+    age("guides/a.md", 1800);
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.updated, r.unchanged), (1, 1), "{r:?}");
+    assert_eq!(ids(&searcher, "居住证丙"), ["guides/a.md"]);
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    // Touched back to the stamp its documents carry: trusted without a read as well.
+    age("guides/b.md", 7200);
+    let r = syncer.full_sync(c, &()).unwrap();
+    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
 }
 
 /// Version marks are kept per segment between commits (see `search::versions`); they must

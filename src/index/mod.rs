@@ -13,7 +13,7 @@ use crate::analysis::{
 use crate::corpus::{CorpusError, Skip};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::directory::MmapDirectory;
@@ -87,6 +87,11 @@ pub struct Payload {
     /// Unix time of the commit, in milliseconds.
     #[serde(default)]
     pub committed_at_ms: u64,
+    /// Files whose stamp changed while their content did not (copied, restored, touched):
+    /// path → (stamp now, content hash). Their documents keep the old stamp; this lets the next
+    /// sync trust the new one instead of reading and hashing the file on every start-up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub restamped: BTreeMap<String, (u64, u64)>,
 }
 
 /// The opened index with its fields and analyzer.
@@ -229,6 +234,7 @@ impl BanshiIndex {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
+            restamped: BTreeMap::new(),
         }
     }
 

@@ -1,9 +1,13 @@
 //! Sync: make the index match a corpus folder, incrementally.
 //!
-//! Each file's content hash is stored with its documents (a fast column), so a sync reads
-//! every file, hashes it, and re-indexes only files whose hash changed; documents of deleted
-//! files are removed. All changes land in one commit, with the skip list as its payload: a
-//! crash before the commit leaves the previous commit intact, and the next sync redoes the work.
+//! Each file's content hash and stamp (size and modification time) are stored with its
+//! documents (fast columns). A full sync trusts an unchanged stamp without reading the file;
+//! otherwise it reads and hashes the file and re-indexes it only if the hash changed. A file
+//! whose stamp changed but whose content did not (a copy, a restore) is remembered with its new
+//! stamp in the commit payload, so it is read once, not on every start-up. Documents of deleted
+//! files are removed. All changes land in one commit, with the skip list and those stamps as
+//! its payload: a crash before the commit leaves the previous commit intact, and the next sync
+//! redoes the work.
 
 use super::{BanshiIndex, FileState, IndexError};
 use crate::corpus::{self, CorpusFile, Document, FieldMap, Skip};
@@ -66,6 +70,8 @@ pub struct Syncer {
     writer: IndexWriter,
     /// Skips by file path (the file's own skip and its records' skips).
     skipped: BTreeMap<String, Vec<Skip>>,
+    /// See [`super::Payload::restamped`]; kept in every commit's payload.
+    restamped: Restamped,
 }
 
 /// Observer of sync progress (a progress bar on a terminal).
@@ -95,17 +101,12 @@ impl Syncer {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut skipped: BTreeMap<String, Vec<Skip>> = BTreeMap::new();
-        for s in index.payload().skipped {
-            skipped
-                .entry(file_of(&s.path).to_string())
-                .or_default()
-                .push(s);
-        }
+        let (skipped, restamped) = committed_state(&index);
         Ok(Syncer {
             index,
             writer,
             skipped,
+            restamped,
         })
     }
 
@@ -135,6 +136,8 @@ impl Syncer {
             ..Default::default()
         };
         let mut previous = std::mem::take(&mut self.skipped);
+        // Rebuilt from the files seen: entries of deleted files go.
+        let restamped = std::mem::take(&mut self.restamped);
         for s in walk_skips {
             self.skipped.entry(s.path.clone()).or_default().push(s);
         }
@@ -143,6 +146,9 @@ impl Syncer {
             seen.insert(f.rel.as_str());
             let unchanged_before = report.unchanged;
             let k = known.get(&f.rel).copied();
+            if let Some(&r) = restamped.get(&f.rel) {
+                self.restamped.insert(f.rel.clone(), r);
+            }
             if let Err(e) = self.sync_file(f, &map, k, true, &mut report) {
                 return Err(self.abandon(e));
             }
@@ -188,6 +194,7 @@ impl Syncer {
                 }
             } else {
                 self.skipped.remove(rel);
+                self.restamped.remove(rel);
                 if known.contains_key(rel) {
                     self.writer
                         .delete_term(Term::from_field_text(self.index.fields().path, rel));
@@ -219,13 +226,7 @@ impl Syncer {
         if let Err(r) = self.writer.rollback() {
             tracing::error!(error = %r, "rollback failed; syncs fail until restart");
         }
-        self.skipped.clear();
-        for s in self.index.payload().skipped {
-            self.skipped
-                .entry(file_of(&s.path).to_string())
-                .or_default()
-                .push(s);
-        }
+        (self.skipped, self.restamped) = committed_state(&self.index);
         e
     }
 
@@ -252,10 +253,15 @@ impl Syncer {
         trust_stamp: bool,
         report: &mut SyncReport,
     ) -> Result<(), IndexError> {
-        // Same size and modification time as when it was indexed: unchanged, without reading
-        // it (as git's index does). A full sync at start-up then costs a `stat` per file.
+        // Same size and modification time as when it was indexed, or as when it was last
+        // found unchanged: unchanged, without reading it (as git's index does). A full sync at
+        // start-up then costs a `stat` per file.
         let stamp = file_stamp(&f.abs);
-        if trust_stamp && stamp != 0 && known.is_some_and(|k| k.stamp == stamp) {
+        let restamp = self.restamped.get(&f.rel).copied();
+        if trust_stamp
+            && stamp != 0
+            && known.is_some_and(|k| k.stamp == stamp || restamp == Some((stamp, k.hash)))
+        {
             report.unchanged += 1;
             return Ok(());
         }
@@ -268,14 +274,22 @@ impl Syncer {
         };
         report.bytes_read += bytes.len() as u64;
         let hash = content_hash(&bytes);
-        if known.map(|k| k.hash) == Some(hash) {
+        if let Some(k) = known.filter(|k| k.hash == hash) {
             report.unchanged += 1;
+            // New stamp, same content: remember the stamp, or every later sync reads it again.
+            if stamp != 0 && stamp != k.stamp {
+                self.restamped.insert(f.rel.clone(), (stamp, hash));
+            } else {
+                self.restamped.remove(&f.rel);
+            }
             // A file whose records were skipped keeps those skips; one that loaded cleanly has none.
             return Ok(());
         }
         match corpus::load_bytes(&f.rel, &bytes, map) {
             Ok(loaded) => {
                 self.skipped.remove(&f.rel);
+                // The new documents carry the new stamp.
+                self.restamped.remove(&f.rel);
                 if !loaded.skips.is_empty() {
                     self.skipped.insert(f.rel.clone(), loaded.skips);
                 }
@@ -311,10 +325,15 @@ impl Syncer {
     }
 
     fn finish(&mut self, mut report: SyncReport, t0: Instant) -> Result<SyncReport, IndexError> {
-        let payload = self.index.fresh_payload(self.skipped());
+        let mut payload = self.index.fresh_payload(self.skipped());
+        payload.restamped = self.restamped.clone();
         let changed = report.added + report.updated + report.removed > 0;
         let prev = self.index.payload();
-        if changed || prev.skipped != payload.skipped || prev.schema != SCHEMA_VERSION {
+        if changed
+            || prev.skipped != payload.skipped
+            || prev.restamped != payload.restamped
+            || prev.schema != SCHEMA_VERSION
+        {
             let mut commit = self.writer.prepare_commit()?;
             commit.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
             commit.commit()?;
@@ -383,6 +402,22 @@ impl Syncer {
         doc.add_text(f.body_raw, &d.body);
         doc
     }
+}
+
+/// Path → (stamp, content hash); see [`super::Payload::restamped`].
+type Restamped = BTreeMap<String, (u64, u64)>;
+
+/// The skips by file and the restamped files of the last commit's payload.
+fn committed_state(index: &BanshiIndex) -> (BTreeMap<String, Vec<Skip>>, Restamped) {
+    let payload = index.payload();
+    let mut skipped: BTreeMap<String, Vec<Skip>> = BTreeMap::new();
+    for s in payload.skipped {
+        skipped
+            .entry(file_of(&s.path).to_string())
+            .or_default()
+            .push(s);
+    }
+    (skipped, payload.restamped)
 }
 
 /// The file part of a skip path (`a.jsonl:3` → `a.jsonl`).
