@@ -161,7 +161,9 @@ pub struct Suggester {
     /// Per character of the titles' `norm`, the entries containing it, ascending: a text
     /// match is looked for only among the titles having the key's rarest character (招: a few
     /// hundred titles, not all 42k at 100k documents).
-    char_entries: FxHashMap<char, Vec<u32>>,
+    /// (std's SipHash map: looked up on every keystroke, it answered faster than an
+    /// `FxHashMap`, 7.5 vs 9.5 µs median per suggestion over the mix on the real corpus.)
+    char_entries: HashMap<char, Vec<u32>>,
     /// Every title's characters as pinyin, title after title.
     syls: Vec<Syl>,
     /// Per entry, its characters: `syls[from..to]` (apart from `entries`: the pinyin scan
@@ -416,8 +418,8 @@ impl Suggester {
     }
 
     /// Per character of the titles' keys, the entries containing it (see `char_entries`).
-    fn char_lists(&self) -> FxHashMap<char, Vec<u32>> {
-        let mut lists: FxHashMap<char, Vec<u32>> = FxHashMap::default();
+    fn char_lists(&self) -> HashMap<char, Vec<u32>> {
+        let mut lists: HashMap<char, Vec<u32>> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
             for c in e.norm.chars() {
                 let list = lists.entry(c).or_default();
@@ -516,7 +518,7 @@ impl Suggester {
         Suggester {
             entries: Vec::new(),
             char_bits: Vec::new(),
-            char_entries: FxHashMap::default(),
+            char_entries: HashMap::new(),
             syls: Vec::new(),
             spans: Vec::new(),
             syl_entry: Vec::new(),
