@@ -379,31 +379,36 @@ impl Suggester {
         // the posting lists and the rest, while this one builds the first two thirds. At
         // start-up the second core is otherwise idle by now.
         let n = out.syls.len();
-        let (lists, char_entries, by_norm) = std::thread::scope(|scope| {
-            let this = &out;
-            let cut = if n >= PARALLEL_SYLLABLES {
-                n / 3 * 2
-            } else {
-                n
-            };
-            let other = scope.spawn(move || {
-                let lists = this.posting_lists(cut..n);
-                let mut by_norm: Vec<u32> = (0..this.entries.len() as u32).collect();
-                // Keys are unique (deduplicated on): an unstable sort is deterministic.
-                by_norm.sort_unstable_by(|&a, &b| {
-                    this.entries[a as usize]
-                        .norm
-                        .cmp(&this.entries[b as usize].norm)
-                });
-                (lists, this.char_lists(), by_norm)
+        let this = &out;
+        let cut = if n >= PARALLEL_SYLLABLES {
+            n / 3 * 2
+        } else {
+            n
+        };
+        let rest = move || {
+            let lists = this.posting_lists(cut..n);
+            let mut by_norm: Vec<u32> = (0..this.entries.len() as u32).collect();
+            // Keys are unique (deduplicated on): an unstable sort is deterministic.
+            by_norm.sort_unstable_by(|&a, &b| {
+                this.entries[a as usize]
+                    .norm
+                    .cmp(&this.entries[b as usize].norm)
             });
-            let mut lists = this.posting_lists(0..cut);
-            let (later, char_entries, by_norm) = other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            lists.append(later);
-            (lists, char_entries, by_norm)
-        });
+            (lists, this.char_lists(), by_norm)
+        };
+        let (mut lists, (later, char_entries, by_norm)) = if cut < n {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(rest);
+                let lists = this.posting_lists(0..cut);
+                let rest = other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (lists, rest)
+            })
+        } else {
+            (this.posting_lists(0..cut), rest())
+        };
+        lists.append(later);
         out.postings = lists.postings;
         out.pair_postings = lists.pair_postings;
         out.pair_thirds = lists.pair_thirds;
