@@ -247,6 +247,13 @@ fn phrase_queries_work_over_overlapping_search_mode_tokens() {
     assert_eq!(ids(&searcher, "\"丢失的居民身份证\""), Vec::<String>::new());
 }
 
+/// A full sync finds all `files` unchanged without reading any of them.
+#[track_caller]
+fn assert_nothing_read(syncer: &mut Syncer, corpus: &Path, files: usize) {
+    let r = syncer.full_sync(corpus, &()).unwrap();
+    assert_eq!((r.unchanged, r.bytes_read), (files, 0), "{r:?}");
+}
+
 /// Set a file's modification time (as a copy or a restore would).
 fn set_mtime(path: &Path, t: std::time::SystemTime) {
     let f = std::fs::File::options().write(true).open(path).unwrap();
@@ -270,8 +277,7 @@ fn unchanged_files_are_not_read_again_but_edits_are_seen() {
     let r = syncer.full_sync(c, &()).unwrap();
     assert_eq!(r.added, 2);
     // Start-up case: nothing changed, nothing is read.
-    let r = syncer.full_sync(c, &()).unwrap();
-    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    assert_nothing_read(&mut syncer, c, 2);
     // A same-size edit with a new modification time is read and indexed.
     write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证丙。");
     age("guides/a.md", 1800);
@@ -314,26 +320,22 @@ fn touched_but_unchanged_files_are_read_once_then_trusted_again() {
         let r = syncer.full_sync(c, &()).unwrap();
         assert_eq!((r.unchanged, r.updated), (2, 0), "{r:?}");
         assert!(r.bytes_read > 0, "{r:?}");
-        let r = syncer.full_sync(c, &()).unwrap();
-        assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+        assert_nothing_read(&mut syncer, c, 2);
         syncer.close().unwrap();
     }
     // After a restart too.
     let (mut syncer, searcher) = open(index.path());
-    let r = syncer.full_sync(c, &()).unwrap();
-    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    assert_nothing_read(&mut syncer, c, 2);
     // An edit after the restamp is read and indexed; the other file stays trusted.
     write(c, "guides/a.md", "---\ntitle: 居住证办理\n---\n居住证丙。");
     age("guides/a.md", 1800);
     let r = syncer.full_sync(c, &()).unwrap();
     assert_eq!((r.updated, r.unchanged), (1, 1), "{r:?}");
     assert_eq!(ids(&searcher, "居住证丙"), ["guides/a.md"]);
-    let r = syncer.full_sync(c, &()).unwrap();
-    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    assert_nothing_read(&mut syncer, c, 2);
     // Touched back to the stamp its documents carry: trusted without a read as well.
     age("guides/b.md", 7200);
-    let r = syncer.full_sync(c, &()).unwrap();
-    assert_eq!((r.unchanged, r.bytes_read), (2, 0), "{r:?}");
+    assert_nothing_read(&mut syncer, c, 2);
 }
 
 /// Version marks are kept per segment between commits (see `search::versions`); they must

@@ -49,9 +49,10 @@ impl FacetColumn {
     fn load(segment: &SegmentReader, field: &str) -> FacetColumn {
         let max_doc = segment.max_doc() as usize;
         let Ok(Some(col)) = segment.fast_fields().str(field) else {
+            // No value for any document: `count` skips documents past the end.
             return FacetColumn {
                 values: Vec::new(),
-                ords: Ords::Single(vec![NO_VALUE; max_doc]),
+                ords: Ords::Single(Vec::new()),
             };
         };
         let values = super::column_terms(&col);
