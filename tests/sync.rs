@@ -469,3 +469,44 @@ fn all_but_one_word_ranks_between_all_words_and_one() {
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[2], "one", "{got:?}");
 }
+
+/// A query running alone searches the index's segments on several threads at once; its
+/// answer must be exactly the serial one: hits, scores, order, total and facets, for every
+/// query of the benchmark mix, on an index of several segments.
+#[test]
+fn segments_searched_in_parallel_answer_like_one_thread() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let (files, _) = banshi::corpus::walk(&common::builtin_corpus()).unwrap();
+    let (mut syncer, _) = open(index.path());
+    // Three commits, so three segments at least (merges need more).
+    for part in files.chunks(files.len().div_ceil(3)) {
+        for f in part {
+            write(corpus.path(), &f.rel, std::fs::read(&f.abs).unwrap());
+        }
+        assert!(syncer.full_sync(corpus.path(), &()).unwrap().committed);
+    }
+    let idx = syncer.index().clone();
+    let parallel = Searcher::new(idx.clone()).unwrap().with_segment_threads(2);
+    let serial = Searcher::new(idx).unwrap().with_segment_threads(1);
+    assert!(parallel.tantivy_searcher().segment_readers().len() >= 3);
+    let answer = |s: &Searcher, q: &str, filter: bool| {
+        let mut r = SearchRequest::new(q);
+        r.limit = Some(20);
+        if filter {
+            r.kind = vec!["guide".into()];
+        }
+        let mut v = serde_json::to_value(s.search(&r).unwrap()).unwrap();
+        v["took_us"] = 0.into();
+        v
+    };
+    let mut compared = 0;
+    for q in banshi::loadgen::parse_queries(banshi::loadgen::DEFAULT_QUERIES) {
+        for filter in [false, true] {
+            let a = answer(&parallel, &q, filter);
+            assert_eq!(a, answer(&serial, &q, filter), "{q}");
+            compared += (a["total"].as_u64().unwrap() > 0) as usize;
+        }
+    }
+    assert!(compared > 200, "only {compared} answers had hits");
+}
