@@ -171,7 +171,7 @@ impl Analyzer {
     /// Every token of `text` as `emit(position, token, from, to)`, offsets in `text`: the
     /// tokens of [`Analyzer::groups`] without building the groups.
     pub fn for_each_token(&self, text: &str, emit: impl FnMut(usize, &str, usize, usize)) {
-        jieba::for_each_token(self, text, emit)
+        jieba::for_each_token(self, &normalize::normalize(text), emit)
     }
 
     /// The base (longest) words of `text`, in order: what a query means.

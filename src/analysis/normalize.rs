@@ -24,12 +24,30 @@ pub struct Normalized {
 }
 
 impl Normalized {
-    /// Original byte offset of the char that starts at normalized offset `b`.
+    /// Normalized text whose offsets stay normalized offsets: `normalize_text` without the
+    /// maps, for the index's token stream (the index stores positions, not offsets).
+    pub fn without_offsets(input: &str) -> Normalized {
+        Normalized {
+            text: normalize_text(input),
+            start_map: Vec::new(),
+            end_map: Vec::new(),
+        }
+    }
+
+    /// Original byte offset of the char that starts at normalized offset `b` (`b` itself
+    /// without offset maps).
     pub fn original_start(&self, b: usize) -> usize {
+        if self.start_map.is_empty() {
+            return b;
+        }
         self.start_map[b] as usize
     }
-    /// Original byte offset just past the char that ends at normalized offset `b`.
+    /// Original byte offset just past the char that ends at normalized offset `b` (`b` itself
+    /// without offset maps).
     pub fn original_end(&self, b: usize) -> usize {
+        if self.end_map.is_empty() {
+            return b;
+        }
         self.end_map[b] as usize
     }
 }
@@ -328,9 +346,33 @@ pub fn normalize_text(input: &str) -> String {
     }
     out.push_str(&stage[last..]);
     if out.contains('第') {
-        // Article numbers (第十二条 → 第12条) need the full pass.
-        return normalize(input).text;
+        out = arabic_articles_text(&out);
     }
+    out
+}
+
+/// [`arabic_articles`] on text alone.
+fn arabic_articles_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in text.match_indices('第') {
+        if at < copied {
+            continue;
+        }
+        let from = at + '第'.len_utf8();
+        let digits = text[from..]
+            .find(|c: char| !is_cn_digit(c))
+            .map_or(text.len(), |n| from + n);
+        let closed = text[digits..].chars().next().is_some_and(is_article_unit);
+        if digits > from && closed {
+            if let Some(v) = cn_number(&text[from..digits]) {
+                out.push_str(&text[copied..from]);
+                out.push_str(&v.to_string());
+                copied = digits;
+            }
+        }
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -346,6 +388,7 @@ mod tests {
         let mut lines: Vec<String> = [
             "營業執照 ＡＢＣ１２３",
             "依照第十二条",
+            "第一百零三条、第二十章第三节第一款 第十 第十二 第第十条 第二〇二三条第",
             "a\u{200B}b\u{3000}c\u{E000}d",
             "Ⅻ ㈱ ﬁ 𝐀",
             "ALL CAPS ascii",
