@@ -500,13 +500,26 @@ pub(crate) fn clean_block(s: &str) -> String {
     out
 }
 
+/// `s` without zero-width characters and private-use code points.
 fn strip_invisible(s: &str) -> String {
-    s.chars()
-        .filter(|c| {
-            !matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
-                && !('\u{E000}'..='\u{F8FF}').contains(c)
-        })
-        .collect()
+    let invisible = |c: char| {
+        matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+            || ('\u{E000}'..='\u{F8FF}').contains(&c)
+    };
+    // Every such character is three UTF-8 bytes led by 0xE2, 0xEE or 0xEF: jump between those
+    // leads and copy the runs between, instead of re-encoding every character of every
+    // document (2.4 % of indexing time, on the thread that feeds the writers).
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    for at in memchr::memchr3_iter(0xE2, 0xEE, 0xEF, s.as_bytes()) {
+        // A lead byte always starts a character.
+        if let Some(c) = s[at..].chars().next().filter(|&c| invisible(c)) {
+            out.push_str(&s[copied..at]);
+            copied = at + c.len_utf8();
+        }
+    }
+    out.push_str(&s[copied..]);
+    out
 }
 
 /// Remove `<!-- … -->` comments (an unclosed one runs to the end).
@@ -529,6 +542,40 @@ pub(crate) fn strip_html_comments(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_invisible_removes_exactly_the_invisible_characters() {
+        let gone = [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{E000}', '\u{F8FF}',
+        ];
+        let stays = [
+            '\u{200A}',
+            '\u{200E}',
+            '\u{205F}',
+            '\u{2061}',
+            '\u{2026}',
+            '\u{D7FF}',
+            '\u{F900}',
+            '\u{FEFE}',
+            '\u{FF0C}',
+            '\u{E0000}',
+            '营',
+            'a',
+        ];
+        let mut text = String::new();
+        let mut want = String::new();
+        for (i, c) in gone.iter().chain(&stays).enumerate() {
+            text.push(*c);
+            text.push(stays[i % stays.len()]);
+            if !gone.contains(c) {
+                want.push(*c);
+            }
+            want.push(stays[i % stays.len()]);
+        }
+        assert_eq!(strip_invisible(&text), want);
+        assert_eq!(strip_invisible("营业\u{200B}执照，ＡＢ"), "营业执照，ＡＢ");
+        assert_eq!(strip_invisible(""), "");
+    }
 
     fn load(rel: &str, bytes: &[u8]) -> Result<Loaded, String> {
         load_bytes(rel, bytes, &FieldMap::default())
