@@ -510,3 +510,38 @@ fn segments_searched_in_parallel_answer_like_one_thread() {
     }
     assert!(compared > 200, "only {compared} answers had hits");
 }
+
+/// `-"phrase"` removes exactly the documents having the phrase. (tantivy's exclusion asks a
+/// phrase about documents behind it, which a debug build's assertion turned into a panic.)
+#[test]
+fn excluding_a_phrase_removes_exactly_its_documents() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "a.md", "# 营业场所\n\n营业场所的居民身份证补办事项。\n");
+    write(
+        c,
+        "b.md",
+        "# 关于营业的说明\n\n营业的说明：身份证，另行补办。\n",
+    );
+    write(c, "c.md", "# 营业执照\n\n营业执照办理。\n");
+    let (mut syncer, searcher) = open(index.path());
+    assert!(syncer.full_sync(c, &()).unwrap().committed);
+    let paths = |q: &str| -> Vec<String> {
+        searcher.reload().unwrap();
+        let mut v: Vec<String> = searcher
+            .search(&SearchRequest::new(q))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.path)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(paths("营业"), ["a.md", "b.md", "c.md"]);
+    assert_eq!(paths("营业 -\"身份证 补办\""), ["b.md", "c.md"]);
+    // 的 is a stop word: it takes no position, so 营业的说明 has the phrase.
+    assert_eq!(paths("营业 -\"营业 说明\""), ["a.md", "c.md"]);
+    assert_eq!(paths("营业 -\"不动产 抵押\""), ["a.md", "b.md", "c.md"]);
+}
