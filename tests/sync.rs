@@ -7,6 +7,15 @@ use common::{tempdir, write};
 use std::path::Path;
 
 fn ids(searcher: &Searcher, q: &str) -> Vec<String> {
+    sorted_hits(searcher, q, |h| h.id)
+}
+
+/// `pick` of each of the first 100 hits for `q` on the latest commit, sorted.
+fn sorted_hits(
+    searcher: &Searcher,
+    q: &str,
+    pick: fn(banshi::search::Hit) -> String,
+) -> Vec<String> {
     searcher.reload().unwrap();
     let mut r = SearchRequest::new(q);
     r.limit = Some(100);
@@ -15,7 +24,7 @@ fn ids(searcher: &Searcher, q: &str) -> Vec<String> {
         .unwrap()
         .hits
         .into_iter()
-        .map(|h| h.id)
+        .map(pick)
         .collect();
     v.sort();
     v
@@ -527,18 +536,7 @@ fn excluding_a_phrase_removes_exactly_its_documents() {
     write(c, "c.md", "# 营业执照\n\n营业执照办理。\n");
     let (mut syncer, searcher) = open(index.path());
     assert!(syncer.full_sync(c, &()).unwrap().committed);
-    let paths = |q: &str| -> Vec<String> {
-        searcher.reload().unwrap();
-        let mut v: Vec<String> = searcher
-            .search(&SearchRequest::new(q))
-            .unwrap()
-            .hits
-            .into_iter()
-            .map(|h| h.path)
-            .collect();
-        v.sort();
-        v
-    };
+    let paths = |q: &str| sorted_hits(&searcher, q, |h| h.path);
     assert_eq!(paths("营业"), ["a.md", "b.md", "c.md"]);
     assert_eq!(paths("营业 -\"身份证 补办\""), ["b.md", "c.md"]);
     // 的 is a stop word: it takes no position, so 营业的说明 has the phrase.
