@@ -496,8 +496,8 @@ fn segments_searched_in_parallel_answer_like_one_thread() {
         assert!(syncer.full_sync(corpus.path(), &()).unwrap().committed);
     }
     let idx = syncer.index().clone();
-    let parallel = Searcher::new(idx.clone()).unwrap().with_segment_threads(2);
-    let serial = Searcher::new(idx).unwrap().with_segment_threads(1);
+    let parallel = Searcher::new(idx.clone()).unwrap().with_segment_pool(2, 0);
+    let serial = Searcher::new(idx).unwrap().with_segment_pool(1, 0);
     assert!(parallel.tantivy_searcher().segment_readers().len() >= 3);
     let answer = |s: &Searcher, q: &str, filter: bool| {
         let mut r = SearchRequest::new(q);

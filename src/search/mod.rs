@@ -40,6 +40,9 @@ pub const MAX_OFFSET: usize = 10_000;
 /// At most this many words of a query are searched (complexity bound).
 const MAX_GROUPS: usize = 24;
 
+/// Below this many documents a query's passes are too short for the segment pool to pay.
+pub const POOL_MIN_DOCS: u64 = 50_000;
+
 /// Errors of the search layer: the user's request, or the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -225,6 +228,8 @@ pub struct Searcher {
     /// Searches the segments of one query on several cores (see [`Searcher::run`]); `None`
     /// on a one-core machine.
     segment_pool: Option<Executor>,
+    /// The pool serves only indexes of at least this many documents (see [`Searcher::run`]).
+    pool_min_docs: u64,
     /// Searches running now: a query gets the segment pool only when it runs alone.
     in_flight: AtomicUsize,
 }
@@ -568,14 +573,17 @@ impl Searcher {
             segment_pool: segment_pool(
                 std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             ),
+            pool_min_docs: POOL_MIN_DOCS,
             in_flight: AtomicUsize::new(0),
         })
     }
 
-    /// Search a lone query's segments on `threads` threads (the default is one per core, at
-    /// most 8; 1 searches every query serially). See [`Searcher::run`].
-    pub fn with_segment_threads(mut self, threads: usize) -> Searcher {
+    /// Search a lone query's segments on `threads` threads when the index holds at least
+    /// `min_docs` documents (the default is one thread per core, at most 8, from
+    /// [`POOL_MIN_DOCS`]; 1 thread searches every query serially). See [`Searcher::run`].
+    pub fn with_segment_pool(mut self, threads: usize, min_docs: u64) -> Searcher {
         self.segment_pool = segment_pool(threads);
+        self.pool_min_docs = min_docs;
         self
     }
 
@@ -584,7 +592,9 @@ impl Searcher {
     /// slowest questions' latency by about a third. Under concurrent load the cores are busy
     /// with other queries anyway, and handing segments to the pool only adds overhead (~10 %
     /// fewer queries per second at 64 connections when every query used it), so then each
-    /// query searches its segments on its own thread.
+    /// query searches its segments on its own thread. Handing segments over costs tens of
+    /// microseconds per pass, several passes per query: on the real corpus's 5k documents that
+    /// raised the mix's median from 0.65 to 1.0 ms, hence [`POOL_MIN_DOCS`].
     fn run<C: Collector>(
         &self,
         searcher: &tantivy::Searcher,
@@ -600,7 +610,8 @@ impl Searcher {
         let executor = match &self.segment_pool {
             Some(pool)
                 if searcher.segment_readers().len() > 1
-                    && self.in_flight.load(Ordering::Relaxed) <= 1 =>
+                    && self.in_flight.load(Ordering::Relaxed) <= 1
+                    && searcher.num_docs() >= self.pool_min_docs =>
             {
                 pool
             }
