@@ -225,9 +225,12 @@ pub struct Searcher {
     versions: std::sync::Mutex<versions::Versions>,
     /// Per segment, its facet columns decoded for counting (see [`facet::SegmentFacets`]).
     facets: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<facet::SegmentFacets>>>,
-    /// Searches the segments of one query on several cores (see [`Searcher::run`]); `None`
-    /// on a one-core machine.
-    segment_pool: Option<Executor>,
+    /// Threads of the pool that searches the segments of one query on several cores (see
+    /// [`Searcher::run`]); below 2, none.
+    pool_threads: usize,
+    /// The pool, started when a query first needs it (a small index never does); `None` when
+    /// `pool_threads` < 2 or the threads could not start.
+    segment_pool: std::sync::OnceLock<Option<Executor>>,
     /// The pool serves only indexes of at least this many documents (see [`Searcher::run`]).
     pool_min_docs: u64,
     /// Searches running now: a query gets the segment pool only when it runs alone.
@@ -570,9 +573,8 @@ impl Searcher {
             title_actions: Default::default(),
             versions: Default::default(),
             facets: Default::default(),
-            segment_pool: segment_pool(
-                std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
-            ),
+            pool_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            segment_pool: std::sync::OnceLock::new(),
             pool_min_docs: POOL_MIN_DOCS,
             in_flight: AtomicUsize::new(0),
         })
@@ -582,7 +584,8 @@ impl Searcher {
     /// `min_docs` documents (the default is one thread per core, at most 8, from
     /// [`POOL_MIN_DOCS`]; 1 thread searches every query serially). See [`Searcher::run`].
     pub fn with_segment_pool(mut self, threads: usize, min_docs: u64) -> Searcher {
-        self.segment_pool = segment_pool(threads);
+        self.pool_threads = threads;
+        self.segment_pool = std::sync::OnceLock::new();
         self.pool_min_docs = min_docs;
         self
     }
@@ -607,15 +610,17 @@ impl Searcher {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let serial = Executor::single_thread();
-        let executor = match &self.segment_pool {
-            Some(pool)
-                if searcher.segment_readers().len() > 1
-                    && self.in_flight.load(Ordering::Relaxed) <= 1
-                    && searcher.num_docs() >= self.pool_min_docs =>
-            {
-                pool
-            }
-            _ => &serial,
+        let pooled = self.pool_threads > 1
+            && searcher.segment_readers().len() > 1
+            && self.in_flight.load(Ordering::Relaxed) <= 1
+            && searcher.num_docs() >= self.pool_min_docs;
+        let executor = if pooled {
+            let pool = self
+                .segment_pool
+                .get_or_init(|| segment_pool(self.pool_threads));
+            pool.as_ref().unwrap_or(&serial)
+        } else {
+            &serial
         };
         searcher.search_with_executor(query, collector, executor, scoring)
     }
