@@ -42,11 +42,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     index.index.display()
                 );
             }
-            let mut syncer = Syncer::open(idx)?;
+            let mut syncer = Syncer::open(idx.clone())?;
             let bar = Bar::new();
             let report = syncer.full_sync(&corpus, &bar)?;
             bar.0.finish_and_clear();
             syncer.close()?;
+            // Written beside the index, so that the server's first start reads the
+            // suggestions instead of building them.
+            let snapshot = idx.tantivy().reader()?.searcher();
+            Suggester::open(&snapshot, &idx);
             for s in &report.skipped {
                 eprintln!("skipped {}: {}", s.path, s.reason);
             }
@@ -178,8 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             // The same fallbacks as the API (pinyin, typo correction, "did you mean").
-            let suggester =
-                Suggester::build(&searcher.tantivy_searcher(), searcher.index().fields());
+            let suggester = Suggester::open(&searcher.tantivy_searcher(), searcher.index());
             let resp = searcher
                 .search_with(&req, Some(&suggester))
                 .context("search failed")?;

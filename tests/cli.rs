@@ -21,12 +21,23 @@ fn index_then_search_shows_highlighted_hits() {
         "{}",
         stderr(&out)
     );
+    // The suggestions are written beside the index, for the server's first start.
+    let saved = index.path().join("suggest.bin");
+    let written = std::fs::metadata(&saved)
+        .expect("suggest.bin")
+        .modified()
+        .unwrap();
 
     let out = run(&["search", "营业执照", "--index", idx]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("[营业执照]"), "no highlight in:\n{text}");
     assert!(text.contains("results"), "{text}");
+    // Read, not rewritten: the search saw the same snapshot.
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().modified().unwrap(),
+        written
+    );
 
     // A second run is incremental: nothing to re-index.
     let out = index_dir(&builtin_corpus(), index.path());

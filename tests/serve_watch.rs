@@ -282,3 +282,61 @@ fn bad_files_dropped_in_while_serving_are_reported_not_fatal() {
         assert!(!k["reason"].as_str().unwrap().is_empty(), "{k}");
     }
 }
+
+/// Every answer of `/api/suggest` for `prefixes`, as JSON.
+fn suggestions(s: &Server, prefixes: &[&str]) -> Vec<Value> {
+    prefixes
+        .iter()
+        .map(|p| get_json(s, &format!("/api/suggest?q={p}")).unwrap()["suggestions"].clone())
+        .collect()
+}
+
+fn suggester_loaded(s: &Server) -> bool {
+    let v = get_json(s, "/api/status").unwrap();
+    v["suggester"]["loaded_from_file"].as_bool().unwrap()
+}
+
+/// Suggestions are written beside the index and read back at the next start instead of
+/// being built (issue 5: start-up at 100k documents), including those of a watcher's commit
+/// (written at shutdown); a damaged or stale file is built around and answers the same.
+#[test]
+fn suggestions_are_read_back_at_start_and_never_stale() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "guides/a.md", "---\ntitle: 结婚登记\n---\n办理。");
+    write(c, "guides/b.md", "---\ntitle: 绿色通道申请\n---\n办理。");
+    let prefixes = ["结", "jiehun", "jh", "lv", "csdj", "出生", "登记", "x"];
+
+    let mut s = Server::start(c, index.path(), &[]);
+    assert!(!suggester_loaded(&s), "a new index has no file to read");
+    write(c, "guides/c.md", "---\ntitle: 出生登记\n---\n办理。");
+    wait_suggested(&s, "csdj", "出生登记", true);
+    let want = suggestions(&s, &prefixes);
+    assert!(s.terminate().success());
+    let file = index.path().join("suggest.bin");
+    assert!(file.exists(), "shutdown writes the suggestions");
+
+    let mut s = Server::start(c, index.path(), &["--no-watch"]);
+    assert!(suggester_loaded(&s), "the same index: read, not built");
+    assert_eq!(suggestions(&s, &prefixes), want);
+    assert!(s.terminate().success());
+
+    // Damaged in the middle: refused, built, same answers.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    std::fs::write(&file, bytes).unwrap();
+    let mut s = Server::start(c, index.path(), &["--no-watch"]);
+    assert!(!suggester_loaded(&s), "a damaged file is not read");
+    assert_eq!(suggestions(&s, &prefixes), want);
+    assert!(s.terminate().success());
+
+    // Changed while stopped: the start's sync commits, the file is stale and not used.
+    std::fs::remove_file(c.join("guides/a.md")).unwrap();
+    let s = Server::start(c, index.path(), &["--no-watch"]);
+    assert!(!suggester_loaded(&s), "a stale file is not read");
+    let v = get_json(&s, "/api/suggest?q=jh").unwrap();
+    assert_eq!(v["suggestions"].as_array().unwrap().len(), 0, "{v}");
+    assert_ne!(suggestions(&s, &prefixes), want);
+}

@@ -32,15 +32,19 @@
 
 use crate::analysis::whole_key;
 use crate::corpus::Kind;
+use crate::index::BanshiIndex;
 use crate::schema::Fields;
 use pinyin::ToPinyinMulti;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::time::Instant;
+use std::path::Path;
+use std::time::{Duration, Instant};
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, SegmentReader};
+
+pub mod file;
 
 /// Longest query considered, in characters (before and after normalization): a search box
 /// never needs more, it bounds the work per keystroke, and the pinyin matcher tracks query
@@ -77,6 +81,7 @@ pub struct Suggestion {
 }
 
 /// A deduplicated title, ready to match.
+#[derive(Debug, PartialEq)]
 struct Entry {
     title: String,
     kind: String,
@@ -114,7 +119,7 @@ impl Reading {
 }
 
 /// One character of a title, as pinyin.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Syl {
     /// One bit per first letter of a reading (see [`bit`]): the initials.
     firsts: u64,
@@ -153,6 +158,8 @@ impl Syl {
 /// Title suggestions over a snapshot of the index: build after each reload, then share (it is
 /// immutable, `Send` and `Sync`) and query on every keystroke.
 pub struct Suggester {
+    /// Where this one came from (not part of what it answers).
+    origin: Origin,
     /// Best first within a match class: kind priority, then shorter, then title text.
     entries: Vec<Entry>,
     /// Per entry, [`char_bits`] of its `norm`: a title lacking a character of the query cannot
@@ -186,10 +193,44 @@ pub struct Suggester {
     pair_thirds: Vec<Vec<u32>>,
     /// Distinct characters' readings; shared by every title using the char.
     readings: Vec<Reading>,
+    /// Per distinct character of the titles, its syllable before a title's context fills in
+    /// `seconds` and `after` (`None`: pinyin skips it). Kept for the file (see [`file`]): with
+    /// it, `syls` and the per-entry columns are rebuilt from the titles in one cheap pass.
+    by_char: FxHashMap<char, Option<Syl>>,
     /// Entry indices sorted by `norm`: the titles starting with a key are one range of it, so
     /// a short prefix with many such titles (办, 营业) is answered by two binary searches
     /// instead of a pass over every title.
     by_norm: Vec<u32>,
+}
+
+/// Where a suggester came from: which snapshot, and whether it was built or read from the
+/// index folder's file (see [`file`]), in how long. Reported in `/api/status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin {
+    /// The snapshot it was built from, if known ([`Suggester::build`] alone does not know).
+    pub key: Option<file::Key>,
+    /// Read from the file rather than built.
+    pub loaded: bool,
+    /// How long building or reading took.
+    pub took: Duration,
+}
+
+impl PartialEq for Suggester {
+    /// Equal suggestions: equal contents, wherever they came from.
+    fn eq(&self, o: &Suggester) -> bool {
+        self.entries == o.entries
+            && self.char_bits == o.char_bits
+            && self.char_entries == o.char_entries
+            && self.syls == o.syls
+            && self.spans == o.spans
+            && self.syl_entry == o.syl_entry
+            && self.postings == o.postings
+            && self.pair_postings == o.pair_postings
+            && self.pair_thirds == o.pair_thirds
+            && self.readings == o.readings
+            && self.by_char == o.by_char
+            && self.by_norm == o.by_norm
+    }
 }
 
 impl std::fmt::Debug for Suggester {
@@ -255,6 +296,63 @@ impl PostingLists {
 }
 
 impl Suggester {
+    /// The suggester of `snapshot` (a snapshot of `index`): read from the index folder's file
+    /// if that was built from this very snapshot, else built, and written there so that the
+    /// next start reads it (see [`file`]). A file that cannot be read or written is logged and
+    /// built around: suggestions never depend on it.
+    pub fn open(snapshot: &tantivy::Searcher, index: &BanshiIndex) -> Suggester {
+        let t0 = Instant::now();
+        let key = file::snapshot_key(snapshot, index.analyzer().fingerprint());
+        match file::load(index.dir(), &key) {
+            Ok(mut s) => {
+                s.origin.took = t0.elapsed();
+                tracing::debug!(
+                    titles = s.len(),
+                    elapsed_ms = s.origin.took.as_secs_f64() * 1e3,
+                    "suggester read"
+                );
+                return s;
+            }
+            Err(file::FileError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::info!(error = %e, "suggester file not used, building"),
+        }
+        let s = Suggester::build_for(snapshot, index);
+        s.save(index.dir());
+        s
+    }
+
+    /// [`Suggester::build`], knowing which snapshot of `index` it is (so it can be saved).
+    pub fn build_for(snapshot: &tantivy::Searcher, index: &BanshiIndex) -> Suggester {
+        let mut s = Suggester::build(snapshot, index.fields());
+        s.origin.key = Some(file::snapshot_key(snapshot, index.analyzer().fingerprint()));
+        s
+    }
+
+    /// Write this suggester as the file in the index folder `dir`, unless the file already
+    /// holds this snapshot's or this one's snapshot is unknown. A failure is logged.
+    pub fn save(&self, dir: &Path) {
+        let Some(key) = self.origin.key else {
+            return;
+        };
+        if file::saved_key(dir) == Some(key) {
+            return;
+        }
+        let t0 = Instant::now();
+        match file::save(self, &key, dir) {
+            Ok(()) => tracing::debug!(
+                elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
+                "suggester written"
+            ),
+            Err(e) => tracing::warn!(error = %e, "writing the suggester file failed"),
+        }
+    }
+
+    /// Where this suggester came from.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
     /// Build from the current index snapshot: called after each index reload, so it reads only
     /// fast columns (title, kind, path), never stored documents, and skips deleted documents.
     /// Titles equal on their normalized letters and digits are suggested once, under the best
@@ -344,36 +442,17 @@ impl Suggester {
         // Per distinct character: its syllable, or `None` for characters pinyin skips.
         let mut by_char: FxHashMap<char, Option<Syl>> = FxHashMap::default();
         for (norm, c) in list {
-            let syl_from = out.syls.len();
-            for ch in norm.chars() {
-                let syl = *by_char
-                    .entry(ch)
-                    .or_insert_with(|| char_syl(ch, &mut out.readings));
-                out.syls.extend(syl);
-            }
-            let syl_to = out.syls.len();
-            let mut after = 0;
-            for p in (syl_from..syl_to).rev() {
-                if p + 1 < syl_to {
-                    let next = out.syls[p + 1].firsts;
-                    out.syls[p].seconds |= next;
-                }
-                for r in &out.readings[out.syls[p].readings(false)] {
-                    after |= r.as_bytes().iter().fold(0, |m, &b| m | bit(b));
-                }
-                out.syls[p].after = after;
-            }
-            out.syl_entry
-                .resize(syl_to, u32::try_from(out.entries.len()).unwrap_or(u32::MAX));
-            out.spans.push((syl_from as u32, syl_to as u32));
-            out.char_bits.push(char_bits(&norm));
-            out.entries.push(Entry {
-                title: c.title,
-                kind: c.kind,
-                path: c.path,
-                norm,
-            });
+            out.push_entry(
+                Entry {
+                    title: c.title,
+                    kind: c.kind,
+                    path: c.path,
+                    norm,
+                },
+                &mut by_char,
+            );
         }
+        out.by_char = by_char;
         // The posting lists, the character lists and the key order are what is left (~170 ms
         // at 100k documents): with many syllables, a second thread builds the last third of
         // the posting lists and the rest, while this one builds the first two thirds. At
@@ -414,12 +493,45 @@ impl Suggester {
         out.pair_thirds = lists.pair_thirds;
         out.char_entries = char_entries;
         out.by_norm = by_norm;
+        out.origin.took = t0.elapsed();
         tracing::debug!(
             titles = out.entries.len(),
             elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
             "suggester built"
         );
         out
+    }
+
+    /// Append `e` after the entries so far, with its syllables, span and character bits.
+    /// `by_char` holds each character's syllable before the title's context fills in
+    /// `seconds` and `after`: computed on first sight by [`char_syl`] when building, read from
+    /// the file when loading (so a load never asks the pinyin tables).
+    fn push_entry(&mut self, e: Entry, by_char: &mut FxHashMap<char, Option<Syl>>) {
+        let syl_from = self.syls.len();
+        for ch in e.norm.chars() {
+            let syl = *by_char
+                .entry(ch)
+                .or_insert_with(|| char_syl(ch, &mut self.readings));
+            self.syls.extend(syl);
+        }
+        let syl_to = self.syls.len();
+        // A character's own `after` is the letters of its readings (see [`char_syl`]).
+        let mut after = 0;
+        for p in (syl_from..syl_to).rev() {
+            if p + 1 < syl_to {
+                let next = self.syls[p + 1].firsts;
+                self.syls[p].seconds |= next;
+            }
+            after |= self.syls[p].after;
+            self.syls[p].after = after;
+        }
+        self.syl_entry.resize(
+            syl_to,
+            u32::try_from(self.entries.len()).unwrap_or(u32::MAX),
+        );
+        self.spans.push((syl_from as u32, syl_to as u32));
+        self.char_bits.push(char_bits(&e.norm));
+        self.entries.push(e);
     }
 
     /// Per character of the titles' keys, the entries containing it (see `char_entries`).
@@ -521,6 +633,7 @@ impl Suggester {
     /// it suggests nothing.
     pub fn empty() -> Suggester {
         Suggester {
+            origin: Origin::default(),
             entries: Vec::new(),
             char_bits: Vec::new(),
             char_entries: HashMap::new(),
@@ -531,6 +644,7 @@ impl Suggester {
             pair_postings: vec![Vec::new(); LETTERS * LETTERS],
             pair_thirds: vec![Vec::new(); LETTERS * LETTERS],
             readings: Vec::new(),
+            by_char: FxHashMap::default(),
             by_norm: Vec::new(),
         }
     }
@@ -1079,7 +1193,10 @@ fn char_syl(c: char, readings: &mut Vec<Reading>) -> Option<Syl> {
         firsts: firsts_of(mine),
         firsts_primary: firsts_of(&mine[..n_primary]),
         seconds: mine.iter().fold(0, |m, r| m | bit(r.bytes[1])),
-        after: 0,
+        // Filled in with the rest of the title's letters by `Suggester::push_entry`.
+        after: mine
+            .iter()
+            .fold(0, |m, r| r.as_bytes().iter().fold(m, |m, &b| m | bit(b))),
         from: from as u32,
         // A character has at most MAX_READINGS readings, two spellings each.
         n: n as u16,
@@ -1543,5 +1660,157 @@ mod tests {
         assert_eq!(s.len(), 2);
         let titles: Vec<String> = s.suggest("hun", 10).into_iter().map(|x| x.title).collect();
         assert_eq!(titles, ["婚姻状况证明", "结婚登记"]);
+    }
+
+    /// Every prefix of every title (as typed and as pinyin initials/full pinyin of the first
+    /// characters), answered by `s`: what the file must reproduce.
+    fn answers(s: &Suggester, titles: &[String]) -> Vec<Vec<Suggestion>> {
+        let mut qs: Vec<String> = ["sfz", "yyzz", "yingye", "jiehun", "lv", "icp", "shen", "z"]
+            .map(String::from)
+            .to_vec();
+        for t in titles.iter().take(300) {
+            for k in 1..=t.chars().count().min(4) {
+                qs.push(t.chars().take(k).collect());
+            }
+        }
+        qs.iter().map(|q| s.suggest(q, 10)).collect()
+    }
+
+    /// The file round trip: the second open of a snapshot reads what the first built and
+    /// wrote, equal in every array and in every answer; a new commit is built afresh.
+    #[test]
+    fn the_file_reads_back_what_was_built_for_the_same_snapshot_only() {
+        let mut f = Fixture::new();
+        let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        f.syncer.full_sync(&builtin, &()).unwrap();
+        f.searcher.reload().unwrap();
+        let index = f.searcher.index().clone();
+        let snap = f.searcher.tantivy_searcher();
+
+        let built = Suggester::open(&snap, &index);
+        assert!(!built.origin().loaded);
+        assert!(file::path(index.dir()).exists());
+        assert!(built.len() > 50, "{built:?}");
+        let read = Suggester::open(&snap, &index);
+        assert!(read.origin().loaded);
+        assert!(read == built, "the file did not read back equal");
+        let titles: Vec<String> = built.entries.iter().map(|e| e.title.clone()).collect();
+        assert_eq!(answers(&read, &titles), answers(&built, &titles));
+        assert!(answers(&read, &titles).iter().any(|a| !a.is_empty()));
+
+        // A commit since: the file is stale, the new title is suggested.
+        f.write("guides/new.md", "渔船登记证书核发", "guide");
+        f.syncer.full_sync(f.corpus.path(), &()).unwrap();
+        f.searcher.reload().unwrap();
+        let after = Suggester::open(&f.searcher.tantivy_searcher(), &index);
+        assert!(!after.origin().loaded);
+        assert_eq!(after.suggest("ycdj", 1)[0].title, "渔船登记证书核发");
+        assert_eq!(file::saved_key(index.dir()), after.origin().key);
+    }
+
+    /// A truncated, bit-flipped, foreign or crafted file is refused with a reason, never
+    /// used and never a panic.
+    #[test]
+    fn a_damaged_or_crafted_file_is_refused() {
+        let mut f = Fixture::new();
+        for (i, t) in [
+            "营业执照办理",
+            "绿色通道（律师）",
+            "长期居住证明",
+            "ICP备案😀",
+        ]
+        .iter()
+        .enumerate()
+        {
+            f.write(&format!("guides/{i}.md"), t, "guide");
+        }
+        f.syncer.full_sync(f.corpus.path(), &()).unwrap();
+        f.searcher.reload().unwrap();
+        let index = f.searcher.index().clone();
+        let snap = f.searcher.tantivy_searcher();
+        let good = Suggester::open(&snap, &index);
+        let key = good.origin().key.unwrap();
+        let at = file::path(index.dir());
+        let bytes = std::fs::read(&at).unwrap();
+        assert!(file::load(index.dir(), &key).is_ok());
+
+        let refused = |b: &[u8]| {
+            std::fs::write(&at, b).unwrap();
+            file::load(index.dir(), &key).err()
+        };
+        for len in (0..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
+            assert!(refused(&bytes[..len]).is_some(), "truncated to {len}");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            let e = refused(&b).unwrap_or_else(|| panic!("byte {i} flipped, file used"));
+            match i {
+                0..12 => assert!(matches!(e, file::FileError::Format), "{i}: {e}"),
+                12..44 => assert!(matches!(e, file::FileError::Stale), "{i}: {e}"),
+                _ => assert!(matches!(e, file::FileError::Damaged(_)), "{i}: {e}"),
+            }
+        }
+
+        // Checksums right, contents wrong: the consistency checks refuse them.
+        let crafted = |change: fn(&mut Suggester)| {
+            let mut s = Suggester::build_for(&snap, &index);
+            change(&mut s);
+            file::save(&s, &key, index.dir()).unwrap();
+            file::load(index.dir(), &key).err()
+        };
+        let n = good.len() as u32;
+        assert!(crafted(|_| {}).is_none(), "an honest file must load");
+        for change in [
+            (|s: &mut Suggester| s.by_norm[0] = s.entries.len() as u32) as fn(&mut Suggester),
+            |s| s.by_norm.pop().map(drop).unwrap_or(()),
+            |s| s.postings.iter_mut().for_each(|l| l.push(u32::MAX)),
+            |s| s.pair_thirds[0].push(1),
+            |s| s.char_entries.values_mut().for_each(|l| l.push(999)),
+            |s| {
+                for y in s.by_char.values_mut().flatten() {
+                    y.from = 1000;
+                }
+            },
+            |s| {
+                for y in s.by_char.values_mut().flatten() {
+                    y.n_primary = y.n + 1;
+                }
+            },
+        ] {
+            let e = crafted(change);
+            assert!(
+                matches!(e, Some(file::FileError::Damaged(_))),
+                "{e:?} ({n} titles)"
+            );
+        }
+    }
+
+    /// A crashed writer's side file goes at the next save once it is old; a young one (another
+    /// process writing now) stays.
+    #[test]
+    fn abandoned_side_files_are_removed_once_old() {
+        let mut f = Fixture::new();
+        f.write("guides/a.md", "结婚登记", "guide");
+        f.syncer.full_sync(f.corpus.path(), &()).unwrap();
+        f.searcher.reload().unwrap();
+        let index = f.searcher.index().clone();
+        let dir = index.dir();
+        let old = dir.join("suggest.bin.partial-1");
+        let young = dir.join("suggest.bin.partial-2");
+        for p in [&old, &young] {
+            std::fs::write(p, b"half a file").unwrap();
+        }
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        Suggester::open(&f.searcher.tantivy_searcher(), &index);
+        assert!(file::path(dir).exists());
+        assert!(!old.exists(), "an old side file stays");
+        assert!(young.exists(), "a young side file was removed");
     }
 }

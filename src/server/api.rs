@@ -295,8 +295,21 @@ pub struct StatusResponse {
     pub skipped: Vec<Skip>,
     /// The search response cache.
     pub cache: super::cache::CacheStatus,
+    /// The title suggestions.
+    pub suggester: SuggesterStatus,
     /// Time spent, microseconds.
     pub took_us: u64,
+}
+
+/// Where the current title suggestions came from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggesterStatus {
+    /// Distinct titles suggested.
+    pub titles: usize,
+    /// Read from the index folder's `suggest.bin` instead of built (it held this snapshot's).
+    pub loaded_from_file: bool,
+    /// Milliseconds the build or the read took.
+    pub took_ms: f64,
 }
 
 /// Index and watcher state, and every skipped file with its reason.
@@ -330,6 +343,14 @@ pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<StatusRes
         watcher: state.watch_status(),
         skipped: payload.skipped,
         cache: state.cache.status(),
+        suggester: {
+            let s = state.suggester();
+            SuggesterStatus {
+                titles: s.len(),
+                loaded_from_file: s.origin().loaded,
+                took_ms: s.origin().took.as_secs_f64() * 1e3,
+            }
+        },
         took_us: t0.elapsed().as_micros() as u64,
     }))
 }

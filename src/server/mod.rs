@@ -15,7 +15,7 @@ pub mod page;
 use crate::analysis::Analyzer;
 use crate::index::sync::{SyncReport, Syncer};
 use crate::index::{BanshiIndex, IndexError};
-use crate::search::suggest::Suggester;
+use crate::search::suggest::{file, Suggester};
 use crate::search::{SearchError, Searcher};
 use crate::watch::{self, WatchConfig, WatchHandle, WatchStatus};
 use axum::extract::{MatchedPath, Path, Query, Request, State};
@@ -201,7 +201,7 @@ impl AppState {
         let st = Arc::clone(self);
         std::thread::spawn(move || loop {
             // A panicking build must not leave `running` set: no build would start again.
-            let build = std::panic::AssertUnwindSafe(|| st.rebuild_suggester());
+            let build = std::panic::AssertUnwindSafe(|| st.rebuild_suggester(false));
             if std::panic::catch_unwind(build).is_err() {
                 tracing::error!("building the suggester panicked; the previous one stays");
             }
@@ -219,7 +219,7 @@ impl AppState {
         self.reload();
         std::thread::scope(|s| {
             s.spawn(|| self.searcher.warm());
-            self.rebuild_suggester();
+            self.rebuild_suggester(true);
         });
     }
 
@@ -233,14 +233,39 @@ impl AppState {
 
     /// Build suggestions from the current snapshot and swap them in, unless a build from a
     /// newer snapshot (a background one and a foreground one can overlap) got there first.
-    fn rebuild_suggester(&self) {
+    /// `persist`: read them from the index folder's file if it holds this snapshot's, and
+    /// write it otherwise (start-up, full syncs). The watcher's many small commits do not
+    /// write it (tens of MB each time); shutting down does, once.
+    fn rebuild_suggester(&self, persist: bool) {
         let snapshot = self.searcher.tantivy_searcher();
         let generation = snapshot.generation().generation_id();
-        let fresh = Arc::new(Suggester::build(&snapshot, self.searcher.index().fields()));
+        let index = self.searcher.index();
+        let fresh = Arc::new(if persist {
+            Suggester::open(&snapshot, index)
+        } else {
+            Suggester::build_for(&snapshot, index)
+        });
         let mut current = self.suggester.write().unwrap_or_else(|e| e.into_inner());
         if generation >= current.0 {
             *current = (generation, fresh);
             self.suggester_generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// At shutdown: leave the suggestions of the index's last commit in its folder, so that
+    /// the next start reads them instead of building them. The last commit can be newer than
+    /// the suggestions served (a background rebuild still running, a merge finished since):
+    /// then they are built once more here.
+    fn persist_suggester(&self) {
+        self.reload();
+        let snapshot = self.searcher.tantivy_searcher();
+        let index = self.searcher.index();
+        let key = file::snapshot_key(&snapshot, index.analyzer().fingerprint());
+        let current = self.suggester();
+        if current.origin().key == Some(key) {
+            current.save(index.dir());
+        } else if file::saved_key(index.dir()) != Some(key) {
+            Suggester::build_for(&snapshot, index).save(index.dir());
         }
     }
 
@@ -493,6 +518,10 @@ pub async fn run(cfg: ServeConfig) -> Result<(), ServeError> {
     if let Some(h) = handle {
         tokio::task::spawn_blocking(move || h.stop()).await.ok();
     }
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.persist_suggester())
+        .await
+        .ok();
     eprintln!("shut down cleanly");
     Ok(())
 }
