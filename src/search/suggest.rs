@@ -301,6 +301,14 @@ impl Suggester {
     /// next start reads it (see [`file`]). A file that cannot be read or written is logged and
     /// built around: suggestions never depend on it.
     pub fn open(snapshot: &tantivy::Searcher, index: &BanshiIndex) -> Suggester {
+        let s = Suggester::read_or_build(snapshot, index);
+        s.save(index.dir());
+        s
+    }
+
+    /// [`Suggester::open`] without writing: the caller saves when it suits it (the server,
+    /// after `listening on`).
+    pub fn read_or_build(snapshot: &tantivy::Searcher, index: &BanshiIndex) -> Suggester {
         let t0 = Instant::now();
         let key = file::snapshot_key(snapshot, index.analyzer().fingerprint());
         match file::load(index.dir(), &key) {
@@ -317,9 +325,7 @@ impl Suggester {
                 if source.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => tracing::info!(error = %e, "suggester file not used, building"),
         }
-        let s = Suggester::build_for(snapshot, index);
-        s.save(index.dir());
-        s
+        Suggester::build_for(snapshot, index)
     }
 
     /// [`Suggester::build`], knowing which snapshot of `index` it is (so it can be saved).
@@ -329,10 +335,11 @@ impl Suggester {
         s
     }
 
-    /// Write this suggester as the file in the index folder `dir`, unless the file already
-    /// holds this snapshot's or this one's snapshot is unknown. A failure is logged.
+    /// Write this suggester as the file in the index folder `dir`, unless it was read from
+    /// there, the file already holds this snapshot's, or this one's snapshot is unknown. A
+    /// failure is logged.
     pub fn save(&self, dir: &Path) {
-        let Some(key) = self.origin.key else {
+        let Some(key) = self.origin.key.filter(|_| !self.origin.loaded) else {
             return;
         };
         if file::saved_key(dir) == Some(key) {

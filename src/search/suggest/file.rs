@@ -128,7 +128,11 @@ pub fn save(s: &Suggester, key: &Key, dir: &Path) -> Result<(), FileError> {
     w.0.extend_from_slice(&sum.to_le_bytes());
 
     let to = path(dir);
-    let partial = dir.join(format!("{FILE_NAME}.partial-{}", std::process::id()));
+    // One side file per write: two writers (a start's background save and shutdown's) never
+    // share one.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!("{FILE_NAME}.partial-{}-{n}", std::process::id()));
     let io = |source| FileError::Io {
         path: to.clone(),
         source,
