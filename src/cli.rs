@@ -90,14 +90,28 @@ pub enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
         /// Measured seconds.
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 10.0, value_parser = seconds)]
         duration: f64,
         /// Unmeasured warm-up seconds.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, value_parser = seconds)]
         warmup: f64,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Measure watcher freshness instead of load: save test files into this corpus folder
+        /// (the one the server at --url watches), time each save until search finds it, then
+        /// remove them.
+        #[arg(long, value_name = "CORPUS_DIR")]
+        freshness: Option<PathBuf>,
+        /// With --freshness: number of saves.
+        #[arg(long, default_value_t = 20, requires = "freshness")]
+        saves: usize,
+        /// With --freshness: seconds between a save being found and the next save.
+        #[arg(long, default_value_t = 0.3, requires = "freshness", value_parser = seconds)]
+        gap: f64,
+        /// With --freshness: seconds after which a save not found counts as an error.
+        #[arg(long, default_value_t = 10.0, requires = "freshness", value_parser = seconds)]
+        timeout: f64,
     },
     /// Generate a synthetic catalogue (JSONL service items) for growth benchmarks; the same
     /// seed and sources give byte-identical files.
@@ -141,4 +155,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A number of seconds: finite and not negative (a `Duration` cannot hold anything else).
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(v),
+        Ok(_) => Err(format!("{s} is not a number of seconds between 0 and 1e9")),
+        Err(e) => Err(e.to_string()),
+    }
 }

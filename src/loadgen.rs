@@ -5,7 +5,10 @@
 //! sorted vector: a run of a few hundred thousand requests fits easily). The URL is a template,
 //! so the same run can time banshi, another deployment, or another engine.
 
+pub mod freshness;
+
 use serde::Serialize;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -96,6 +99,21 @@ pub enum LoadError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// `--freshness` was not given a folder.
+    #[error("{0} is not a folder (give the corpus folder the server watches)")]
+    NotADir(PathBuf),
+    /// A test file could not be written into the corpus.
+    #[error("writing {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+}
+
+/// The `p` quantile of sorted latencies (nearest rank), 0 when there are none.
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        0
+    } else {
+        sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+    }
 }
 
 /// Run the load and measure it.
@@ -154,13 +172,7 @@ pub async fn run(cfg: LoadConfig) -> Result<LoadReport, LoadError> {
         }
     }
     all.sort_unstable();
-    let pct = |p: f64| -> u64 {
-        if all.is_empty() {
-            0
-        } else {
-            all[((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1]
-        }
-    };
+    let pct = |p: f64| percentile(&all, p);
     let seconds = cfg.duration.as_secs_f64();
     Ok(LoadReport {
         requests: all.len() as u64,

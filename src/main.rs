@@ -100,7 +100,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             duration,
             warmup,
             json,
+            freshness,
+            saves,
+            gap,
+            timeout,
         } => {
+            if let Some(dir) = freshness {
+                let cfg = banshi::loadgen::freshness::FreshConfig {
+                    url,
+                    dir,
+                    saves,
+                    gap: std::time::Duration::from_secs_f64(gap),
+                    timeout: std::time::Duration::from_secs_f64(timeout),
+                };
+                let report = tokio::runtime::Runtime::new()?
+                    .block_on(banshi::loadgen::freshness::run(cfg))?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    println!("{}", report.summary());
+                }
+                return Ok(if report.errors > 0 {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
             let text = match queries {
                 Some(p) => std::fs::read_to_string(&p)
                     .with_context(|| format!("reading {}", p.display()))?,
