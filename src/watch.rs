@@ -641,7 +641,9 @@ impl<F: Fn(&SyncReport)> Worker<F> {
     /// Paths still pending (not yet quiet) are left out.
     fn expand(&self, syncer: &Syncer, batch: &[String]) -> Result<Vec<String>, IndexError> {
         let mut out = BTreeSet::new();
-        let mut indexed: Option<Vec<String>> = None;
+        // One snapshot per batch, opened at the first folder or gone path (a checkout may
+        // delete thousands of files at once).
+        let mut committed: Option<tantivy::Searcher> = None;
         for rel in batch {
             let abs = self.root.join(rel);
             match std::fs::metadata(&abs) {
@@ -673,19 +675,11 @@ impl<F: Fn(&SyncReport)> Worker<F> {
                     out.insert(rel.clone());
                 }
             }
-            // One read of the index's paths per batch, however many folders moved.
-            let indexed = match &mut indexed {
-                Some(v) => v,
-                None => indexed.insert(indexed_paths(syncer)?),
+            let searcher = match &committed {
+                Some(s) => s,
+                None => committed.insert(syncer.committed()?),
             };
-            let prefix = format!("{rel}/");
-            let start = indexed.partition_point(|p| p.as_str() < prefix.as_str());
-            out.extend(
-                indexed[start..]
-                    .iter()
-                    .take_while(|p| p.starts_with(&prefix))
-                    .cloned(),
-            );
+            out.extend(syncer.index().paths_under(searcher, rel)?);
         }
         // Files still being written (changed within the debounce) wait for their own batch,
         // even when a folder's expansion found them.
@@ -694,18 +688,6 @@ impl<F: Fn(&SyncReport)> Worker<F> {
             .filter(|p| !self.pending.contains_key(p))
             .collect())
     }
-}
-
-/// Every indexed file path, sorted (what [`Syncer::known_under`] filters, read once).
-fn indexed_paths(syncer: &Syncer) -> Result<Vec<String>, IndexError> {
-    let reader = syncer.index().tantivy().reader()?;
-    let mut paths: Vec<String> = syncer
-        .index()
-        .file_hashes(&reader.searcher())?
-        .into_keys()
-        .collect();
-    paths.sort_unstable();
-    Ok(paths)
 }
 
 /// Lock, recovering from a panic elsewhere: the syncer commits atomically, so its last commit

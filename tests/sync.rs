@@ -543,3 +543,61 @@ fn excluding_a_phrase_removes_exactly_its_documents() {
     assert_eq!(paths("营业 -\"营业 说明\""), ["a.md", "c.md"]);
     assert_eq!(paths("营业 -\"不动产 抵押\""), ["a.md", "b.md", "c.md"]);
 }
+
+/// A watcher batch looks files up one by one (`file_state`) and folders by a range of the path
+/// dictionary (`paths_under`) instead of reading every document's path: both must agree with
+/// the full pass (`file_states`) through adds, edits in other segments and deletions.
+#[test]
+fn single_file_and_folder_lookups_agree_with_the_full_pass() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let c = corpus.path();
+    write(c, "a.md", "---\ntitle: 结婚登记\n---\n正文。");
+    write(c, "dir/b.md", "---\ntitle: 离婚登记\n---\n正文。");
+    write(c, "dir/sub/c.md", "---\ntitle: 出生登记\n---\n正文。");
+    write(c, "dirx/d.md", "---\ntitle: 死亡登记\n---\n正文。");
+    write(c, "dir.md", "---\ntitle: 户口登记\n---\n正文。");
+    write(
+        c,
+        "dir/items.jsonl",
+        "{\"事项名称\":\"补领结婚证\"}\n{\"事项名称\":\"补领离婚证\"}\n",
+    );
+    let (mut syncer, _) = open(index.path());
+    syncer.full_sync(c, &()).unwrap();
+    let check = |syncer: &Syncer, under_dir: &[&str]| {
+        let snap = syncer.committed().unwrap();
+        let idx = syncer.index();
+        let all = idx.file_states(&snap).unwrap();
+        for (rel, state) in &all {
+            assert_eq!(idx.file_state(&snap, rel).unwrap(), Some(*state), "{rel}");
+        }
+        assert_eq!(idx.file_state(&snap, "missing.md").unwrap(), None);
+        assert_eq!(idx.file_state(&snap, "dir").unwrap(), None);
+        assert_eq!(idx.paths_under(&snap, "dir").unwrap(), under_dir);
+        assert_eq!(idx.paths_under(&snap, "dir/").unwrap(), under_dir);
+        let mut every: Vec<String> = all
+            .keys()
+            .filter(|k| k.starts_with("dir/"))
+            .cloned()
+            .collect();
+        every.sort();
+        assert_eq!(every, under_dir);
+        all
+    };
+    let before = check(&syncer, &["dir/b.md", "dir/items.jsonl", "dir/sub/c.md"]);
+
+    // An edit (a new segment; the old documents deleted) and a deletion, by path.
+    write(c, "dir/b.md", "---\ntitle: 离婚登记\n---\n新的正文。");
+    std::fs::remove_file(c.join("dir/sub/c.md")).unwrap();
+    let r = syncer
+        .sync_paths(c, &["dir/b.md".into(), "dir/sub/c.md".into()])
+        .unwrap();
+    assert_eq!((r.updated, r.removed), (1, 1), "{r:?}");
+    let after = check(&syncer, &["dir/b.md", "dir/items.jsonl"]);
+    assert_ne!(after["dir/b.md"], before["dir/b.md"]);
+    assert_eq!(after["a.md"], before["a.md"]);
+
+    // Deleting a file that is not indexed changes nothing and commits nothing.
+    let r = syncer.sync_paths(c, &["never.md".into()]).unwrap();
+    assert_eq!((r.removed, r.committed), (0, false), "{r:?}");
+}

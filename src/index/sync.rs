@@ -174,9 +174,11 @@ impl Syncer {
     pub fn sync_paths(&mut self, root: &Path, rels: &[String]) -> Result<SyncReport, IndexError> {
         let t0 = Instant::now();
         let map = FieldMap::load(root)?;
-        let known = self.known_hashes()?;
+        // Each path is looked up alone: a batch names a few files of a possibly huge index.
+        let searcher = self.committed()?;
         let mut report = SyncReport::default();
         for rel in rels {
+            let known = self.index.file_state(&searcher, rel)?;
             let abs = root.join(rel);
             // An entry that exists but cannot be read as a file (a dangling link, say) is
             // synced too, so it is reported as skipped with its reason instead of vanishing.
@@ -188,14 +190,13 @@ impl Syncer {
                     abs,
                 };
                 // An event says the file changed: read it, whatever its stamp says.
-                let k = known.get(rel).copied();
-                if let Err(e) = self.sync_file(&f, &map, k, false, &mut report) {
+                if let Err(e) = self.sync_file(&f, &map, known, false, &mut report) {
                     return Err(self.abandon(e));
                 }
             } else {
                 self.skipped.remove(rel);
                 self.restamped.remove(rel);
-                if known.contains_key(rel) {
+                if known.is_some() {
                     self.writer
                         .delete_term(Term::from_field_text(self.index.fields().path, rel));
                     report.removed += 1;
@@ -230,19 +231,21 @@ impl Syncer {
         e
     }
 
-    /// Remove every document under the relative folder `prefix` (a deleted or moved folder).
-    pub fn known_under(&self, prefix: &str) -> Result<Vec<String>, IndexError> {
-        let p = format!("{}/", prefix.trim_end_matches('/'));
-        Ok(self
-            .known_hashes()?
-            .into_keys()
-            .filter(|k| k.starts_with(&p))
-            .collect())
+    /// The index as of the last commit (what the files' known states are read from). A
+    /// reader of its own, reloaded by nobody: the default one would start watching the
+    /// index folder for every sync.
+    pub fn committed(&self) -> Result<tantivy::Searcher, IndexError> {
+        let reader = self
+            .index
+            .tantivy()
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(reader.searcher())
     }
 
     fn known_hashes(&self) -> Result<HashMap<String, FileState>, IndexError> {
-        let reader = self.index.tantivy().reader()?;
-        self.index.file_states(&reader.searcher())
+        self.index.file_states(&self.committed()?)
     }
 
     fn sync_file(
