@@ -64,6 +64,9 @@ fn edits_on_disk_are_searchable_without_restart() {
     );
     let s = Server::start(c, index.path(), &[]);
     wait_ids(&s, "结婚登记", &["YC1"]);
+    // The file count is kept per snapshot: it must follow commits.
+    let files = || get_json(&s, "/api/status").map(|v| v["files"].clone());
+    assert_eq!(files(), Some(Value::from(1)));
 
     // Create.
     write(
@@ -72,6 +75,7 @@ fn edits_on_disk_are_searchable_without_restart() {
         "---\ntitle: 离婚登记\ncode: YC2\n---\n婚姻登记处办理离婚。",
     );
     wait_ids(&s, "离婚", &["YC2"]);
+    assert_eq!(files(), Some(Value::from(2)));
     wait_suggested(&s, "离婚", "离婚登记", true);
     // Repeated, it comes from the cache; the edit below must still show (a commit
     // invalidates the cache). Polled: the suggester is swapped in after search sees the
@@ -116,6 +120,7 @@ fn edits_on_disk_are_searchable_without_restart() {
     // Delete.
     std::fs::remove_file(c.join("guides/c.md")).unwrap();
     wait_ids(&s, "补领", &[]);
+    assert_eq!(files(), Some(Value::from(1)));
     // A broken file keeps its previous version and is reported until fixed.
     write(c, "guides/a.md", "---\ntitle: [broken\n---\n");
     let st = eventually(20, "skip reported in /api/status", || {

@@ -319,10 +319,18 @@ pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<StatusRes
     let st = state.clone();
     let (documents, files, size, payload) = tokio::task::spawn_blocking(move || {
         let idx = st.searcher.index();
-        let files = idx
-            .file_hashes(&st.searcher.tantivy_searcher())
-            .map(|h| h.len())
-            .unwrap_or(0);
+        let snapshot = st.searcher.tantivy_searcher();
+        let generation = snapshot.generation().generation_id();
+        let mut counted = st.indexed_files.lock().unwrap_or_else(|e| e.into_inner());
+        let files = match *counted {
+            Some((g, n)) if g == generation => n,
+            _ => {
+                let n = idx.file_hashes(&snapshot).map(|h| h.len()).unwrap_or(0);
+                *counted = Some((generation, n));
+                n
+            }
+        };
+        drop(counted);
         (
             st.searcher.num_docs(),
             files,
