@@ -6,6 +6,10 @@
 //! built-in corpus only, so the figure is the same on every machine). Criterion reports MB/s
 //! (`Throughput::Bytes` = bytes of the corpus files); the document count of each corpus is
 //! printed first, so docs/s = documents / time per iteration.
+//!
+//! Beside each corpus, `{name}_raw_jieba` times the target's yardstick on the same text and the
+//! same byte count: jieba's search-mode `cut_for_search` (HMM on), one thread, over every file's
+//! text. Both run in the same minute, so their ratio holds even when the VM's speed drifts.
 
 use banshi::synth::{self, GenConfig, Vocabulary};
 use banshi::{Analyzer, BanshiIndex, Syncer};
@@ -31,6 +35,20 @@ fn corpus_bytes(root: &Path) -> u64 {
         .iter()
         .map(|f| std::fs::metadata(&f.abs).map(|m| m.len()).unwrap_or(0))
         .sum()
+}
+
+/// The text of every file of `root` (UTF-8 as is, anything else lossily: the yardstick only
+/// needs the same amount of Chinese text the index reads).
+fn corpus_texts(root: &Path) -> Vec<String> {
+    let (files, _) = banshi::corpus::walk(root).expect("corpus walks");
+    files
+        .iter()
+        .filter_map(|f| std::fs::read(&f.abs).ok())
+        .map(|b| {
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+        .collect()
 }
 
 /// One cold full sync of `corpus` into the empty folder `dir`; the number of documents.
@@ -74,6 +92,15 @@ fn indexing(c: &mut Criterion) {
             dir.display()
         );
         g.throughput(Throughput::Bytes(bytes));
+        let texts = corpus_texts(dir);
+        g.bench_function(format!("{name}_raw_jieba"), |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| analyzer.jieba().cut_for_search(t, true).len())
+                    .sum::<usize>()
+            })
+        });
         g.bench_function(*name, |b| {
             b.iter_batched(
                 || tempfile::tempdir().expect("temp folder"),
