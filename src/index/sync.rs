@@ -178,7 +178,12 @@ impl Syncer {
         let searcher = self.committed()?;
         let mut report = SyncReport::default();
         for rel in rels {
-            let known = self.index.file_state(&searcher, rel)?;
+            // A failed lookup after earlier files of the batch went to the writer must not
+            // leave them for the next commit: abandon the batch like any failed sync.
+            let known = match self.index.file_state(&searcher, rel) {
+                Ok(k) => k,
+                Err(e) => return Err(self.abandon(e)),
+            };
             let abs = root.join(rel);
             // An entry that exists but cannot be read as a file (a dangling link, say) is
             // synced too, so it is reported as skipped with its reason instead of vanishing.
