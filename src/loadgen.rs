@@ -102,6 +102,9 @@ pub enum LoadError {
     /// `--freshness` was not given a folder.
     #[error("{0} is not a folder (give the corpus folder the server watches)")]
     NotADir(PathBuf),
+    /// `--freshness` needs a banshi-shaped search answer (`hits` with `path`) at the URL.
+    #[error("{0} does not answer like banshi's /api/search (is the server running there?)")]
+    NotSearchable(String),
     /// A test file could not be written into the corpus.
     #[error("writing {0}: {1}")]
     Write(PathBuf, std::io::Error),

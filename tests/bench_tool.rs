@@ -137,7 +137,28 @@ fn freshness_runs_time_saves_until_searchable_and_clean_up() {
 }
 
 #[test]
-fn freshness_needs_a_folder_and_sane_numbers() {
+fn freshness_needs_a_folder_a_server_and_sane_numbers() {
+    // Nothing listens on port 9: a clear error before the first save (not a timeout per
+    // save), and nothing written.
+    let corpus = tempdir();
+    let dir = corpus.path().to_str().unwrap();
+    let out = run(&[
+        "bench",
+        "--url",
+        "http://127.0.0.1:9",
+        "--freshness",
+        dir,
+        "--saves",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("does not answer like banshi"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(leftovers(corpus.path()).is_empty());
+
     let out = run(&[
         "bench",
         "--freshness",

@@ -110,6 +110,11 @@ pub async fn run(cfg: FreshConfig) -> Result<FreshReport, LoadError> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
+    // A wrong URL would otherwise cost the whole timeout on every save: ask once first.
+    let probe = url_for(&cfg.url, "banshi");
+    if found(&client, &probe, "").await.is_none() {
+        return Err(LoadError::NotSearchable(probe));
+    }
     // A run id keeps repeated runs (or a leftover of a killed one) apart.
     let run = format!(
         "{}{}",
