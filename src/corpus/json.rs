@@ -3,6 +3,18 @@
 
 use super::{infer_kind, Document, LoadCtx, Loaded, Skip};
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// The documents of one file as its records load, with an index of their ids: a record
+/// repeating an earlier id is merged or renamed (see [`push_record`]), and a catalogue file
+/// holds thousands of records, so looking the id up by scanning the documents so far made
+/// loading quadratic in the file's records.
+#[derive(Default)]
+struct Records {
+    out: Loaded,
+    /// Document id → its index in `out.docs` (the first document with that id).
+    ids: HashMap<String, usize>,
+}
 
 pub(super) fn load_json(ctx: &LoadCtx, text: &str) -> Result<Loaded, String> {
     let value: Value = serde_json::from_str(text.trim_start_matches('\u{FEFF}'))
@@ -13,15 +25,15 @@ pub(super) fn load_json(ctx: &LoadCtx, text: &str) -> Result<Loaded, String> {
         _ => return Err("JSON is neither an object nor an array of objects".to_string()),
     };
     let multi = records.len() > 1;
-    let mut out = Loaded::default();
+    let mut out = Records::default();
     for (i, r) in records.into_iter().enumerate() {
         push_record(ctx, r, i + 1, multi, &format!("#{}", i + 1), &mut out);
     }
-    Ok(out)
+    Ok(out.out)
 }
 
 pub(super) fn load_jsonl(ctx: &LoadCtx, text: &str) -> Result<Loaded, String> {
-    let mut out = Loaded::default();
+    let mut out = Records::default();
     let mut n = 0;
     for (lineno, line) in text.trim_start_matches('\u{FEFF}').lines().enumerate() {
         if line.trim().is_empty() {
@@ -30,16 +42,17 @@ pub(super) fn load_jsonl(ctx: &LoadCtx, text: &str) -> Result<Loaded, String> {
         n += 1;
         match serde_json::from_str::<Value>(line) {
             Ok(v) => push_record(ctx, v, n, true, &format!(":{}", lineno + 1), &mut out),
-            Err(e) => out.skips.push(Skip {
+            Err(e) => out.out.skips.push(Skip {
                 path: format!("{}:{}", ctx.rel, lineno + 1),
                 reason: format!("malformed JSON line: {e}"),
             }),
         }
     }
-    Ok(out)
+    Ok(out.out)
 }
 
-fn push_record(ctx: &LoadCtx, v: Value, n: usize, multi: bool, loc: &str, out: &mut Loaded) {
+fn push_record(ctx: &LoadCtx, v: Value, n: usize, multi: bool, loc: &str, records: &mut Records) {
+    let out = &mut records.out;
     let Value::Object(map) = v else {
         out.skips.push(Skip {
             path: format!("{}{loc}", ctx.rel),
@@ -68,7 +81,8 @@ fn push_record(ctx: &LoadCtx, v: Value, n: usize, multi: bool, loc: &str, out: &
     doc.kind = kind.unwrap_or_else(|| infer_kind(ctx, &doc.title, &doc.body, true));
     // The same record listed once per audience (a real catalogue habit): one document, both
     // audiences. A different record reusing an id gets a distinct one.
-    if let Some(prev) = out.docs.iter_mut().find(|d| d.id == doc.id) {
+    if let Some(&i) = records.ids.get(&doc.id) {
+        let prev = &mut out.docs[i];
         if prev.title == doc.title {
             for a in doc.audience {
                 if !prev.audience.contains(&a) {
@@ -79,6 +93,7 @@ fn push_record(ctx: &LoadCtx, v: Value, n: usize, multi: bool, loc: &str, out: &
         }
         doc.id = format!("{}#{n}", doc.id);
     }
+    records.ids.entry(doc.id.clone()).or_insert(out.docs.len());
     out.docs.push(doc);
 }
 
@@ -124,6 +139,26 @@ mod tests {
         .unwrap();
         assert_eq!(l.docs.len(), 1);
         assert_eq!(l.docs[0].audience, ["个人", "法人"]);
+    }
+
+    /// A record reusing an id under another title is another document; a later record with
+    /// the first title still merges into the first document, in a file of thousands.
+    #[test]
+    fn reused_ids_rename_or_merge_among_many_records() {
+        let mut text = String::new();
+        for i in 0..3_000 {
+            text.push_str(&format!(
+                "{{\"item_id\":\"B{i}\",\"item_name\":\"事项{i}\"}}\n"
+            ));
+        }
+        text.push_str("{\"item_id\":\"B7\",\"item_name\":\"另一事项\"}\n");
+        text.push_str("{\"item_id\":\"B7\",\"item_name\":\"事项7\",\"role\":\"法人\"}\n");
+        let l = load("x/many.jsonl", &text).unwrap();
+        assert_eq!(l.docs.len(), 3_001);
+        assert_eq!(l.docs[7].id, "B7");
+        assert_eq!(l.docs[7].audience, ["法人"]);
+        assert_eq!(l.docs[3_000].id, "B7#3001");
+        assert_eq!(l.docs[3_000].title, "另一事项");
     }
 
     #[test]
