@@ -303,7 +303,7 @@ impl Syncer {
                 }
                 let path_term = Term::from_field_text(self.index.fields().path, &f.rel);
                 self.writer.delete_term(path_term);
-                for d in &loaded.docs {
+                for d in loaded.docs {
                     // Fails only when the writer died (disk full, I/O error): stop the sync.
                     if let Err(e) = self.writer.add_document(self.to_tantivy(d, hash, stamp)) {
                         return Err(self.why_writer_died(e));
@@ -360,7 +360,9 @@ impl Syncer {
         Ok(())
     }
 
-    fn to_tantivy(&self, d: &Document, hash: u64, stamp: u64) -> TantivyDocument {
+    /// Takes the document by value: its body goes to the index without a copy of the whole
+    /// document for the stored JSON (see below).
+    fn to_tantivy(&self, mut d: Document, hash: u64, stamp: u64) -> TantivyDocument {
         let f = self.index.fields();
         let mut doc = TantivyDocument::new();
         doc.add_text(f.id, &d.id);
@@ -399,15 +401,12 @@ impl Syncer {
             doc.add_text(f.updated, u);
         }
         // The body goes in its own stored field (see `Fields::body_raw`), the rest as JSON.
-        let light = crate::corpus::Document {
-            body: String::new(),
-            ..d.clone()
-        };
+        let body = std::mem::take(&mut d.body);
         doc.add_text(
             f.doc,
-            serde_json::to_string(&light).expect("document serializes"),
+            serde_json::to_string(&d).expect("document serializes"),
         );
-        doc.add_text(f.body_raw, &d.body);
+        doc.add_text(f.body_raw, body);
         doc
     }
 }
