@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{builtin_corpus, client, tempdir, write, Server};
+use common::{builtin_corpus, client, eventually, tempdir, write, Server};
 use reqwest::blocking::Response;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -175,6 +175,79 @@ fn facet_counts_equal_filtered_totals_and_filters_work() {
     assert!(n_fast > 0 && n_fast < total, "{n_fast} of {total}");
     for h in fast["hits"].as_array().unwrap() {
         assert!(h["time_limit_days"].as_u64().unwrap() <= 1, "{h}");
+    }
+}
+
+/// JSONL catalogue records titled 营业执照办理, one per department name.
+fn records(departments: impl IntoIterator<Item = String>, from: usize) -> String {
+    departments
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            format!(
+                "{{\"item_id\":\"YY{:05}\",\"item_name\":\"营业执照办理{}\",\"department\":\"{d}\"}}\n",
+                from + i,
+                from + i
+            )
+        })
+        .collect()
+}
+
+/// A catalogue with hundreds of departments: each facet lists the values with the most
+/// matches (100 by default, `facet_limit` to change), `facets_distinct` says how many there
+/// are, and counts still add up across segments (a second file lands in its own segment).
+#[test]
+fn facets_list_the_most_frequent_values_and_count_the_rest() {
+    let corpus = tempdir();
+    let index = tempdir();
+    let unique = |r: std::ops::Range<usize>| r.map(|i| format!("部门{i:03}"));
+    let busy = |n: usize| std::iter::repeat_n("热门局".to_string(), n);
+    write(
+        corpus.path(),
+        "a.jsonl",
+        records(unique(0..200).chain(busy(6)), 0),
+    );
+    let s = Server::start(corpus.path(), index.path(), &[]);
+    write(
+        corpus.path(),
+        "b.jsonl",
+        records(busy(4).chain(unique(200..250)), 1000),
+    );
+    let q = [("q", "营业执照办理")];
+    let all = eventually(30, "the second file is searchable", || {
+        let v = search(&s, &q);
+        (v["total"] == 260).then_some(v)
+    });
+    let departments = all["facets"]["department"].as_object().unwrap();
+    assert_eq!(departments.len(), 100, "{all}");
+    assert_eq!(all["facets_distinct"]["department"], 251);
+    assert_eq!(
+        all["facets_distinct"]["kind"],
+        all["facets"]["kind"].as_object().unwrap().len()
+    );
+    // 热门局's ten records, six in one segment and four in the other, make it the top value.
+    assert_eq!(departments["热门局"], 10);
+    // The rest are ties of one: the smallest names are listed.
+    assert_eq!(departments["部门000"], 1);
+    assert!(!departments.contains_key("部门249"));
+
+    let few = search(&s, &[("q", "营业执照办理"), ("facet_limit", "2")]);
+    let listed: BTreeMap<String, u64> =
+        serde_json::from_value(few["facets"]["department"].clone()).unwrap();
+    assert_eq!(
+        listed,
+        BTreeMap::from([("热门局".into(), 10), ("部门000".into(), 1)])
+    );
+    let none = search(&s, &[("q", "营业执照办理"), ("facet_limit", "0")]);
+    assert!(none["facets"]["department"].as_object().unwrap().is_empty());
+    assert_eq!(none["facets_distinct"]["department"], 251);
+    for bad in ["1001", "-1", "x"] {
+        let r = get(&s, &format!("/api/search?q=x&facet_limit={bad}"));
+        assert_eq!(r.status(), 400, "facet_limit={bad}");
+        assert!(json(r)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("facet_limit"));
     }
 }
 

@@ -24,7 +24,9 @@ pub const FIELDS: [&str; 4] = [
 /// (4–8 bytes per document and field) and shared by every query.
 #[derive(Debug)]
 struct FacetColumn {
-    values: Vec<String>,
+    /// Shared, so a query's counts name values without copying them (a catalogue may have
+    /// 100k distinct departments).
+    values: Vec<Arc<str>>,
     ords: Ords,
 }
 
@@ -55,7 +57,10 @@ impl FacetColumn {
                 ords: Ords::Single(Vec::new()),
             };
         };
-        let values = super::column_terms(&col);
+        let values: Vec<Arc<str>> = super::column_terms(&col)
+            .into_iter()
+            .map(Arc::from)
+            .collect();
         let mut starts = Vec::with_capacity(max_doc + 1);
         let mut ords = Vec::with_capacity(max_doc);
         starts.push(0);
@@ -201,7 +206,63 @@ impl FacetCounts {
 
 /// The answer: matching documents, and value → count per field of [`FIELDS`] (empty for the
 /// fields not asked for).
-pub type FacetFruit = (u64, [BTreeMap<String, u64>; 4]);
+pub type FacetFruit = (u64, [Counts; 4]);
+
+/// Value → number of matching documents, every value that matched, sorted by value (a
+/// segment's value ordinals are in value order, so a segment's counts come out sorted and
+/// segments merge without hashing: hashing 100k department names per query was most of a
+/// broad query's time on such a catalogue).
+pub type Counts = Vec<(Arc<str>, u64)>;
+
+/// Merge two sorted [`Counts`], adding the counts of a value present in both.
+fn merge_counts(a: Counts, b: Counts) -> Counts {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    let (v, n) = a.next().expect("peeked");
+                    let (_, m) = b.next().expect("peeked");
+                    Some((v, n + m))
+                }
+            },
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
+}
+
+/// The `n` values of `counts` with the most documents (ties: the smaller value first), and how
+/// many values matched in all. A response lists only these: a province's catalogue has
+/// thousands of departments, and listing all of them made a broad query's answer megabytes.
+pub fn top(mut counts: Counts, n: usize) -> (BTreeMap<String, u64>, u64) {
+    let distinct = counts.len() as u64;
+    let order =
+        |a: &(Arc<str>, u64), b: &(Arc<str>, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0));
+    if counts.len() > n {
+        if n > 0 {
+            counts.select_nth_unstable_by(n - 1, order);
+        }
+        counts.truncate(n);
+    }
+    let top = counts
+        .into_iter()
+        .map(|(v, c)| (v.to_string(), c))
+        .collect();
+    (top, distinct)
+}
 
 /// Per-segment counter: one slot per value ordinal, resolved to strings at harvest.
 pub struct FacetCountsSegment {
@@ -248,9 +309,7 @@ impl Collector for FacetCounts {
         for (docs, maps) in fruits {
             out.0 += docs;
             for (into, from) in out.1.iter_mut().zip(maps) {
-                for (k, v) in from {
-                    *into.entry(k).or_insert(0) += v;
-                }
+                *into = merge_counts(std::mem::take(into), from);
             }
         }
         Ok(out)
@@ -276,13 +335,15 @@ impl SegmentCollector for FacetCountsSegment {
     }
 
     fn harvest(self) -> FacetFruit {
-        let mut maps: [BTreeMap<String, u64>; 4] = Default::default();
+        let mut maps: [Counts; 4] = Default::default();
         for (i, counts) in self.counts.iter().enumerate() {
-            for (o, &n) in counts.iter().enumerate() {
-                if n > 0 {
-                    maps[i].insert(self.facets.columns[i].values[o].clone(), n);
-                }
-            }
+            let values = &self.facets.columns[i].values;
+            maps[i] = counts
+                .iter()
+                .zip(values)
+                .filter(|(&n, _)| n > 0)
+                .map(|(&n, v)| (v.clone(), n))
+                .collect();
         }
         (self.docs, maps)
     }
@@ -321,6 +382,40 @@ mod tests {
             starts.push(ords.len() as u32);
         }
         (starts, ords)
+    }
+
+    fn counts(pairs: &[(&str, u64)]) -> Counts {
+        pairs.iter().map(|&(v, n)| (Arc::from(v), n)).collect()
+    }
+
+    /// Merging sorted counts adds what a map would add and stays sorted; `top` keeps the most
+    /// frequent values, the smaller value first among ties, and counts every value.
+    #[test]
+    fn merged_counts_add_up_and_top_picks_the_most_frequent() {
+        let a = counts(&[("乙", 2), ("丙", 1), ("甲", 5)]);
+        let mut a = a;
+        a.sort();
+        let b = counts(&[("丁", 3), ("乙", 4)]);
+        let c = counts(&[("乙", 1), ("戊", 7)]);
+        let mut merged = merge_counts(merge_counts(a.clone(), b.clone()), c.clone());
+        let mut expected: BTreeMap<Arc<str>, u64> = BTreeMap::new();
+        for (v, n) in a.into_iter().chain(b).chain(c) {
+            *expected.entry(v).or_default() += n;
+        }
+        assert_eq!(merged, expected.clone().into_iter().collect::<Counts>());
+        assert!(merged.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(merge_counts(Vec::new(), merged.clone()), merged);
+
+        merged.push((Arc::from("己"), 5));
+        let (two, distinct) = top(merged.clone(), 2);
+        assert_eq!(distinct, 6);
+        assert_eq!(two, BTreeMap::from([("戊".into(), 7), ("乙".into(), 7)]));
+        let (three, _) = top(merged.clone(), 3);
+        // 甲 and 己 tie at 5: the smaller value stays.
+        assert!(three.contains_key("己") != three.contains_key("甲"));
+        assert!(three.contains_key(std::cmp::min("己", "甲")));
+        assert_eq!(top(merged.clone(), 0), (BTreeMap::new(), 6));
+        assert_eq!(top(merged, 100).0.len(), 6);
     }
 
     /// Every layout counts what a plain loop over the lists counts, for any set of documents:

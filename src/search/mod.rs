@@ -37,6 +37,10 @@ pub const MAX_QUERY_CHARS: usize = 256;
 pub const MAX_LIMIT: usize = 100;
 /// Deepest offset.
 pub const MAX_OFFSET: usize = 10_000;
+/// Values listed per facet unless the request says otherwise (Meilisearch's default too).
+pub const DEFAULT_FACET_VALUES: usize = 100;
+/// Most values a request may ask to list per facet.
+pub const MAX_FACET_VALUES: usize = 1_000;
 /// At most this many words of a query are searched (complexity bound).
 const MAX_GROUPS: usize = 24;
 
@@ -83,6 +87,10 @@ pub struct SearchRequest {
     /// Highlight snippets and titles (default true).
     #[serde(default)]
     pub highlight: Option<bool>,
+    /// Values listed per facet, those with the most matches (default
+    /// [`DEFAULT_FACET_VALUES`], at most [`MAX_FACET_VALUES`]).
+    #[serde(default)]
+    pub facet_limit: Option<usize>,
 }
 
 impl SearchRequest {
@@ -114,6 +122,11 @@ impl SearchRequest {
         if offset > MAX_OFFSET {
             return Err(SearchError::BadRequest(format!(
                 "offset must be at most {MAX_OFFSET}"
+            )));
+        }
+        if self.facet_limit.is_some_and(|n| n > MAX_FACET_VALUES) {
+            return Err(SearchError::BadRequest(format!(
+                "facet_limit must be at most {MAX_FACET_VALUES}"
             )));
         }
         for k in &self.kind {
@@ -166,7 +179,8 @@ pub struct Hit {
     pub superseded: bool,
 }
 
-/// Facet counts over the whole result set, each under the other filters.
+/// Facet counts over the whole result set, each under the other filters: per field, the
+/// values with the most matches (see [`SearchRequest::facet_limit`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Facets {
     /// kind → count.
@@ -177,6 +191,20 @@ pub struct Facets {
     pub region: BTreeMap<String, u64>,
     /// audience → count.
     pub audience: BTreeMap<String, u64>,
+}
+
+/// How many distinct values of each facet field the result set has, listed in `facets` or
+/// not: more than `facets` lists means the list was cut at `facet_limit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FacetSizes {
+    #[allow(missing_docs)]
+    pub kind: u64,
+    #[allow(missing_docs)]
+    pub department: u64,
+    #[allow(missing_docs)]
+    pub region: u64,
+    #[allow(missing_docs)]
+    pub audience: u64,
 }
 
 /// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
@@ -196,6 +224,9 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Facet counts.
     pub facets: Facets,
+    /// Distinct values per facet field (see [`FacetSizes`]).
+    #[serde(default)]
+    pub facets_distinct: FacetSizes,
     /// What was searched instead, when the query as typed matched nothing well: the Chinese
     /// a pinyin or initials query stands for (`sfz` → 身份证), or the query with one wrong
     /// character corrected (离昏登记 → 离婚登记). Its hits rank after any the query found as
@@ -887,11 +918,18 @@ impl Searcher {
                 counted[i] = std::mem::take(&mut own[i]);
             }
         }
-        let [kind, department, region, audience] = counted;
-        facets.kind = kind;
-        facets.department = department;
-        facets.region = region;
-        facets.audience = audience;
+        let n = req.facet_limit.unwrap_or(DEFAULT_FACET_VALUES);
+        let [kind, department, region, audience] = counted.map(|c| facet::top(c, n));
+        let facets_distinct = FacetSizes {
+            kind: kind.1,
+            department: department.1,
+            region: region.1,
+            audience: audience.1,
+        };
+        facets.kind = kind.0;
+        facets.department = department.0;
+        facets.region = region.0;
+        facets.audience = audience.0;
 
         let highlight = req.highlight.unwrap_or(true);
         let empty = HashSet::new();
@@ -920,6 +958,7 @@ impl Searcher {
                 limit,
                 hits,
                 facets,
+                facets_distinct,
                 interpreted_as: None,
                 suggestions: Vec::new(),
                 cached: false,

@@ -62,6 +62,7 @@ pub fn parse_search(raw: &Option<String>) -> Result<SearchRequest, ApiError> {
             "max_days" => req.max_days = Some(number("max_days", &v)?),
             "limit" => req.limit = Some(number("limit", &v)?),
             "offset" => req.offset = Some(number("offset", &v)?),
+            "facet_limit" => req.facet_limit = Some(number("facet_limit", &v)?),
             "highlight" => {
                 req.highlight = Some(match v.as_str() {
                     "" | "1" | "true" | "yes" | "on" => true,
@@ -94,6 +95,7 @@ pub fn parse_search(raw: &Option<String>) -> Result<SearchRequest, ApiError> {
         ("limit" = Option<usize>, Query, description = "Page size, 1..=100 (default 10)"),
         ("offset" = Option<usize>, Query, description = "Hits to skip, ≤ 10000"),
         ("highlight" = Option<bool>, Query, description = "Wrap matched words in <em> (default true)"),
+        ("facet_limit" = Option<usize>, Query, description = "Values listed per facet, most matches first, 0..=1000 (default 100); facets_distinct says how many there are"),
     ),
     responses(
         (status = 200, description = "Results", body = SearchResponse),

@@ -61,6 +61,7 @@
   var searchSeq = 0;
   var expanded = {}; // facet field → show all values
   var lastFacets = {}; // facets of the response being shown
+  var lastDistinct = {}; // distinct values per facet field (the response lists at most 100)
 
   // ---------- state <-> URL ----------
 
@@ -281,6 +282,7 @@
     var meant = typeof data.interpreted_as === 'string' && data.interpreted_as ? '已按“' + data.interpreted_as + '”搜索，' : '';
     els.summary.textContent = meant + '共 ' + total + ' 条结果，用时 ' + formatMs(data.took_us) + ' 毫秒';
     lastFacets = data.facets || {};
+    lastDistinct = data.facets_distinct || {};
     renderFacets(s, lastFacets);
     renderHits(s, hits);
     renderPager(s, total);
@@ -316,6 +318,13 @@
   }
 
   // ---------- facets ----------
+
+  // "Show all (n)"; when the server listed only the most frequent values, says so.
+  function moreLabel(listed, distinct) {
+    return distinct > listed
+      ? '展开前 ' + listed + ' 项（共 ' + distinct + ' 项）'
+      : '展开全部（' + listed + '）';
+  }
 
   function renderFacets(s, facets) {
     var focus = document.activeElement;
@@ -360,7 +369,7 @@
           class: 'facet-more',
           'data-field': field,
           'aria-expanded': showAll ? 'true' : 'false',
-          text: showAll ? '收起' : '展开全部（' + values.length + '）'
+          text: showAll ? '收起' : moreLabel(values.length, lastDistinct[field] || 0)
         }));
       }
       els.facets.appendChild(group);
