@@ -251,6 +251,30 @@ fn facets_list_the_most_frequent_values_and_count_the_rest() {
     }
 }
 
+/// Thousands of broken files: `/api/status` lists the first 1,000 skips by path, with their
+/// reasons, and counts them all.
+#[test]
+fn status_lists_a_thousand_skips_and_counts_them_all() {
+    let corpus = tempdir();
+    let index = tempdir();
+    for i in 0..1_005 {
+        write(corpus.path(), &format!("bad/{i:04}.json"), "{broken");
+    }
+    write(corpus.path(), "ok.md", "# 好文件\n\n内容\n");
+    let s = Server::start(corpus.path(), index.path(), &["--no-watch"]);
+    let status = json(get(&s, "/api/status"));
+    assert_eq!(status["skipped_total"], 1_005, "{status}");
+    let skipped = status["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1_000);
+    assert_eq!(skipped[0]["path"], "bad/0000.json");
+    assert_eq!(skipped[999]["path"], "bad/0999.json");
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("malformed JSON"));
+    assert_eq!(status["documents"], 1);
+}
+
 #[test]
 fn pagination_is_stable_and_disjoint() {
     let (_index, s) = serve_builtin();
