@@ -522,10 +522,23 @@ fn status_health_openapi_and_metrics() {
     for _ in 0..3 {
         search(&s, &[("q", "结婚")]);
     }
+    // Invented methods: answered, and counted under one label, not a series each.
+    for m in ["BANSHI1", "BANSHI2", "BANSHI3"] {
+        let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
+        let r = client().request(method, s.url("/health")).send().unwrap();
+        assert!(r.status().is_client_error(), "{m}: {}", r.status());
+    }
     let r = get(&s, "/metrics");
     assert_eq!(r.status(), 200);
     let text = r.text().unwrap();
     let samples = parse_prometheus(&text);
+    assert!(!text.contains("BANSHI1"), "{text}");
+    let others: f64 = samples
+        .iter()
+        .filter(|(n, l, _)| n == "banshi_http_requests_total" && l.contains("method=\"other\""))
+        .map(|(_, _, v)| v)
+        .sum();
+    assert_eq!(others, 3.0, "{text}");
     let searches: f64 = samples
         .iter()
         .filter(|(n, l, _)| {
