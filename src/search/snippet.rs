@@ -149,12 +149,15 @@ impl<'a> Snippets<'a> {
     fn best_window(&self, body: &str, lead: usize, max_chars: usize) -> usize {
         // (start byte, start char, end char, word) of each occurrence.
         let mut hits: Vec<(usize, usize, usize, usize)> = Vec::new();
+        // Occurrences per word (up to the cap): how rare each word is in this body.
+        let mut found = vec![0u32; self.finders.iter().map(|f| f.0 + 1).max().unwrap_or(0)];
         for (word, finder, len) in &self.finders {
             for s in finder
                 .find_iter(body.as_bytes())
                 .take(MAX_OCCURRENCES_PER_WORD)
             {
                 hits.push((s, 0, *len, *word));
+                found[*word] += 1;
             }
         }
         hits.sort_unstable();
@@ -165,24 +168,33 @@ impl<'a> Snippets<'a> {
             at_byte = h.0;
             (h.1, h.2) = (at_char, at_char + h.2);
         }
-        let mut best: Option<(u32, usize)> = None; // (distinct words, start char)
+        // The most distinct words; among as many, the rarest in this body: a law whose every
+        // chapter heading holds 章名 shows the one chapter that also holds 29998 (the first
+        // chapters would tie on one word, and the rare word's neighbours may lie past the
+        // occurrence cap).
+        let mut best: Option<(u32, f32, usize)> = None; // (distinct words, rarity, hit)
         for (i, &(_, c, _, _)) in hits.iter().enumerate() {
             let win_start = c.saturating_sub(lead);
             let win_end = win_start + max_chars;
             let mut distinct = 0u64;
+            let mut rarity = 0.0f32;
             for &(_, _, e, w) in &hits[i..] {
                 if e > win_end {
                     break;
                 }
-                distinct |= 1 << (w % 64);
+                let bit = 1 << (w % 64);
+                if distinct & bit == 0 {
+                    distinct |= bit;
+                    rarity += 1.0 / found[w] as f32;
+                }
             }
-            let score = distinct.count_ones();
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, i));
+            let (n, r) = (distinct.count_ones(), rarity);
+            if best.is_none_or(|(b, br, _)| n > b || (n == b && r > br)) {
+                best = Some((n, r, i));
             }
         }
         match best {
-            Some((_, i)) => back_chars(body, hits[i].0, lead),
+            Some((_, _, i)) => back_chars(body, hits[i].0, lead),
             None => 0,
         }
     }
@@ -324,6 +336,23 @@ mod tests {
         let s = Snippets::new(&t).snippet(analyzer(), &body, 40);
         assert!(s.contains("<em>申请材料</em>"), "{s}");
         assert!(s.contains("个体工商户<em>营业执照</em>"), "{s}");
+    }
+
+    /// Every window holds one query word: the one holding the word found once wins over the
+    /// first of many holding the word found everywhere.
+    #[test]
+    fn snippet_prefers_the_window_with_the_rarer_word() {
+        let body: String = (0..300)
+            .map(|i| {
+                format!(
+                    "第{i}章 章名 内容{}。\n",
+                    if i == 250 { "，营业执照" } else { "" }
+                )
+            })
+            .collect();
+        let t = terms(&["章名", "营业执照"]);
+        let s = Snippets::new(&t).snippet(analyzer(), &body, 30);
+        assert!(s.contains("<em>营业执照</em>"), "{s}");
     }
 
     #[test]
