@@ -224,7 +224,8 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Facet counts.
     pub facets: Facets,
-    /// Distinct values per facet field (see [`FacetSizes`]).
+    /// Distinct values per facet field, listed in `facets` or not: more than `facets` lists
+    /// means the list was cut at `facet_limit`.
     #[serde(default)]
     pub facets_distinct: FacetSizes,
     /// What was searched instead, when the query as typed matched nothing well: the Chinese
