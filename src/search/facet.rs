@@ -392,8 +392,7 @@ mod tests {
     /// frequent values, the smaller value first among ties, and counts every value.
     #[test]
     fn merged_counts_add_up_and_top_picks_the_most_frequent() {
-        let a = counts(&[("乙", 2), ("丙", 1), ("甲", 5)]);
-        let mut a = a;
+        let mut a = counts(&[("乙", 2), ("丙", 1), ("甲", 5)]);
         a.sort();
         let b = counts(&[("丁", 3), ("乙", 4)]);
         let c = counts(&[("乙", 1), ("戊", 7)]);

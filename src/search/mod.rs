@@ -180,7 +180,7 @@ pub struct Hit {
 }
 
 /// Facet counts over the whole result set, each under the other filters: per field, the
-/// values with the most matches (see [`SearchRequest::facet_limit`]).
+/// `facet_limit` values with the most matches.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Facets {
     /// kind → count.

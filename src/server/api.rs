@@ -293,10 +293,9 @@ pub struct StatusResponse {
     /// The watcher, when running.
     #[schema(value_type = Option<Object>)]
     pub watcher: Option<WatchStatus>,
-    /// Files and records not indexed, with reasons: the first [`MAX_STATUS_SKIPS`] by path.
+    /// Files and records not indexed, with reasons: the first 1,000 by path.
     pub skipped: Vec<Skip>,
-    /// How many files and records are not indexed in all (`skipped` lists at most
-    /// [`MAX_STATUS_SKIPS`]).
+    /// How many files and records are not indexed in all (`skipped` lists at most 1,000).
     pub skipped_total: usize,
     /// The search response cache.
     pub cache: super::cache::CacheStatus,
