@@ -7,6 +7,7 @@
 
 mod at_least;
 pub mod facet;
+mod flatten;
 pub mod query;
 pub mod snippet;
 pub mod suggest;
@@ -654,7 +655,8 @@ impl Searcher {
         } else {
             &serial
         };
-        searcher.search_with_executor(query, collector, executor, scoring)
+        let query = flatten::flatten(query.box_clone());
+        searcher.search_with_executor(&*query, collector, executor, scoring)
     }
 
     /// The index searched.

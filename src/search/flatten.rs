@@ -1,0 +1,264 @@
+//! Boolean queries rewritten flat before they run: same documents, same scores, fewer scorers.
+//!
+//! A plan is built from parts: a word is a union over five fields, a word with a synonym is a
+//! union of such unions, and each tier, filter and exclusion wraps the lot in one more
+//! `BooleanQuery`. tantivy runs that shape as written: a union of unions advances and scores
+//! every inner union for every document, and each one-clause wrapper adds a virtual call per
+//! document. Only a union whose clauses are all term queries gets tantivy's specialized term
+//! union (and block-max pruning). Over the generated 100k catalogue, 户口 (with its synonym
+//! 户籍) took 0.60 ms to count and 1.20 ms to rank as nested unions, 0.20 and 0.52 ms flat.
+//!
+//! The rewrites keep both the matching documents and the scores (a `BooleanQuery` scores a
+//! document with the sum of its matching clauses' scores, so a sum of sums is the same sum):
+//! - a union (only `Should` clauses, at most one required) takes in the clauses of a union
+//!   among its clauses;
+//! - a conjunction (`Must` and `MustNot` clauses only) takes in the clauses of a conjunction
+//!   among its `Must` clauses;
+//! - a query of one clause, `Must` or a `Should` it requires, is that clause.
+//!
+//! Boosts are not looked through: tantivy's `BoostQuery` does not show its query, and the
+//! plan only boosts leaves (terms and phrases) anyway.
+
+use tantivy::query::{BooleanQuery, Occur, Query};
+
+/// `query` with its boolean structure flattened (see the module documentation).
+pub fn flatten(query: Box<dyn Query>) -> Box<dyn Query> {
+    let Some(b) = query.downcast_ref::<BooleanQuery>() else {
+        return query;
+    };
+    let min_should = b.get_minimum_number_should_match();
+    let clauses: Vec<(Occur, Box<dyn Query>)> = b
+        .clauses()
+        .iter()
+        .map(|(o, q)| (*o, flatten(q.box_clone())))
+        .collect();
+    if let [(occur, _)] = clauses.as_slice() {
+        let only = match occur {
+            Occur::Must => min_should == 0,
+            Occur::Should => min_should <= 1,
+            Occur::MustNot => false,
+        };
+        if only {
+            return clauses.into_iter().next().expect("one clause").1;
+        }
+    }
+    let out = if is_union(&clauses, min_should) {
+        splice(clauses, |q| {
+            q.downcast_ref::<BooleanQuery>().and_then(|c| {
+                is_union(c.clauses(), c.get_minimum_number_should_match()).then(|| clone_clauses(c))
+            })
+        })
+    } else if is_conjunction(&clauses, min_should) {
+        splice(clauses, |q| {
+            q.downcast_ref::<BooleanQuery>().and_then(|c| {
+                is_conjunction(c.clauses(), c.get_minimum_number_should_match())
+                    .then(|| clone_clauses(c))
+            })
+        })
+    } else {
+        clauses
+    };
+    Box::new(BooleanQuery::with_minimum_required_clauses(out, min_should))
+}
+
+fn clone_clauses(b: &BooleanQuery) -> Vec<(Occur, Box<dyn Query>)> {
+    b.clauses()
+        .iter()
+        .map(|(o, q)| (*o, q.box_clone()))
+        .collect()
+}
+
+/// Only `Should` clauses, of which at most one is required: a document matching any clause
+/// matches (tantivy requires one `Should` clause when there is no `Must` clause).
+fn is_union(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
+    min_should <= 1 && !clauses.is_empty() && clauses.iter().all(|(o, _)| *o == Occur::Should)
+}
+
+/// `Must` and `MustNot` clauses, at least one `Must`: a document matching every `Must` clause
+/// and no `MustNot` clause matches.
+fn is_conjunction(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
+    min_should == 0
+        && clauses.iter().any(|(o, _)| *o == Occur::Must)
+        && clauses.iter().all(|(o, _)| *o != Occur::Should)
+}
+
+/// `clauses`, each one of the same shape (`inner` gives its clauses) replaced by its clauses.
+/// Only clauses with the parent's own positive occur are spliced: a union's `Should`, a
+/// conjunction's `Must`.
+fn splice(
+    clauses: Vec<(Occur, Box<dyn Query>)>,
+    inner: impl Fn(&dyn Query) -> Option<Vec<(Occur, Box<dyn Query>)>>,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut out = Vec::with_capacity(clauses.len());
+    for (occur, q) in clauses {
+        match (occur, inner(&*q)) {
+            (Occur::Should | Occur::Must, Some(inner)) => out.extend(inner),
+            _ => out.push((occur, q)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BoostQuery, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::{doc, DocAddress, Index, Term};
+
+    fn term(f: tantivy::schema::Field, w: &str, boost: f32) -> Box<dyn Query> {
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(f, w),
+                IndexRecordOption::WithFreqs,
+            )),
+            boost,
+        ))
+    }
+
+    fn shape(q: &dyn Query) -> String {
+        match q.downcast_ref::<BooleanQuery>() {
+            Some(b) => {
+                let inner: Vec<String> = b
+                    .clauses()
+                    .iter()
+                    .map(|(o, c)| {
+                        let o = match o {
+                            Occur::Must => "+",
+                            Occur::Should => "",
+                            Occur::MustNot => "-",
+                        };
+                        format!("{o}{}", shape(&**c))
+                    })
+                    .collect();
+                format!("({})", inner.join(" "))
+            }
+            None => "t".into(),
+        }
+    }
+
+    #[test]
+    fn nested_unions_and_wrappers_come_out_flat() {
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let t = |w: &str| term(f, w, 1.0);
+        let union = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+            ))
+        };
+        let must = |q: Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![(Occur::Must, q)]))
+        };
+        let nested = must(must(union(vec![
+            union(vec![t("a"), t("b")]),
+            union(vec![t("c"), t("d")]),
+        ])));
+        assert_eq!(shape(&*flatten(nested)), "(t t t t)");
+
+        // A conjunction keeps its own structure; the unions inside it are flattened.
+        let conj: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                union(vec![t("a"), union(vec![t("b"), t("c")])]),
+            ),
+            (Occur::Must, must(t("d"))),
+            (Occur::MustNot, union(vec![t("e"), t("f")])),
+            (Occur::Should, t("g")),
+        ]));
+        assert_eq!(shape(&*flatten(conj)), "(+(t t t) +t -(t t) t)");
+
+        // Conjunctions of conjunctions join; a union requiring two clauses stays as it is.
+        let and: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, t("a")),
+                    (Occur::MustNot, t("b")),
+                ])),
+            ),
+            (Occur::Must, t("c")),
+        ]));
+        assert_eq!(shape(&*flatten(and)), "(+t -t +t)");
+        let two: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
+            vec![
+                (Occur::Should, union(vec![t("a"), t("b")])),
+                (Occur::Should, t("c")),
+                (Occur::Should, t("d")),
+            ],
+            2,
+        ));
+        assert_eq!(shape(&*flatten(two)), "((t t) t t)");
+        // A lone exclusion is not its clause.
+        let not: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::MustNot, t("a"))]));
+        assert_eq!(shape(&*flatten(not)), "(-t)");
+    }
+
+    #[test]
+    fn flat_queries_match_and_score_as_the_nested_ones() {
+        let mut s = Schema::builder();
+        let title = s.add_text_field("title", TEXT);
+        let body = s.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).expect("writer");
+        let words = ["a", "b", "c", "d", "e"];
+        for i in 0..200u32 {
+            // Deterministic, uneven mixes of words and lengths across both fields.
+            let pick = |k: u32| words[((i * 7 + k * 3) % 5) as usize];
+            let t: Vec<&str> = (0..1 + i % 3).map(pick).collect();
+            let b: Vec<&str> = (0..2 + i % 7).map(|k| pick(k + 11)).collect();
+            w.add_document(doc!(title => t.join(" "), body => b.join(" ")))
+                .expect("add");
+        }
+        w.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let word = |x: &str, weight: f32| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term(title, x, 4.0 * weight)),
+                (Occur::Should, term(body, x, weight)),
+            ]))
+        };
+        let alts = |xs: &[(&str, f32)]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                xs.iter()
+                    .map(|(x, b)| (Occur::Should, word(x, *b)))
+                    .collect(),
+            ))
+        };
+        let queries: Vec<Box<dyn Query>> = vec![
+            Box::new(BooleanQuery::new(vec![(
+                Occur::Must,
+                alts(&[("a", 1.0), ("b", 0.8)]),
+            )])),
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, alts(&[("a", 1.0), ("c", 0.5)])),
+                (Occur::Must, alts(&[("d", 1.0)])),
+                (Occur::MustNot, word("e", 1.0)),
+                (Occur::Should, word("b", 0.6)),
+            ])),
+        ];
+        for q in queries {
+            let flat = flatten(q.box_clone());
+            assert_ne!(shape(&*q), shape(&*flat), "the test query is flattened");
+            let count = |q: &dyn Query| searcher.search(q, &Count).expect("count");
+            assert!(count(&*q) > 0);
+            assert_eq!(count(&*q), count(&*flat));
+            let top = |q: &dyn Query| -> Vec<(f32, DocAddress)> {
+                searcher
+                    .search(q, &TopDocs::with_limit(300).order_by_score())
+                    .expect("top")
+            };
+            let (a, b) = (top(&*q), top(&*flat));
+            assert_eq!(a.len(), b.len());
+            let mut a: Vec<(DocAddress, f32)> = a.into_iter().map(|(s, d)| (d, s)).collect();
+            let mut b: Vec<(DocAddress, f32)> = b.into_iter().map(|(s, d)| (d, s)).collect();
+            a.sort_by_key(|x| x.0);
+            b.sort_by_key(|x| x.0);
+            for ((da, sa), (db, sb)) in a.iter().zip(&b) {
+                assert_eq!(da, db);
+                assert!((sa - sb).abs() <= 1e-5 * sa.abs().max(1.0), "{sa} vs {sb}");
+            }
+        }
+    }
+}
