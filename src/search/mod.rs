@@ -412,6 +412,8 @@ struct Priors {
     masks: Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>>,
     /// Superseded versions per segment (see `Searcher::superseded`).
     superseded: SegmentFlags,
+    /// Decoded facet columns per segment, for the kinds (see `Searcher::segment_facets`).
+    facets: facet::FacetCache,
 }
 
 /// Action words that turn an item into a different item (营业执照 → 营业执照变更).
@@ -473,17 +475,24 @@ impl Priors {
             unasked,
             masks: Arc::new(HashMap::new()),
             superseded: Arc::new(HashMap::new()),
+            facets: Arc::new(HashMap::new()),
         }
     }
 
-    /// The per-document factor, from the kind and title fast columns of a segment.
+    /// The per-document factor, from the kind and title columns of a segment, decoded once
+    /// per segment (see [`facet::SegmentFacets::kinds`] and `Searcher::action_masks`): it runs
+    /// for every matching document.
     fn scorer(&self, seg: &tantivy::SegmentReader) -> impl Fn(tantivy::DocId, f32) -> f32 {
-        let ff = seg.fast_fields();
-        let kinds = ff.str(names::KIND).ok().flatten();
+        let id = seg.segment_id();
+        let facets = self
+            .facets
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(facet::SegmentFacets::load(seg)));
         // kind ord → factor, computed once per segment.
-        let by_ord: Vec<f32> = kinds
-            .as_ref()
-            .map(column_terms)
+        let by_ord: Vec<f32> = facets
+            .kinds()
+            .map(|(_, values)| values)
             .unwrap_or_default()
             .iter()
             .map(|k| {
@@ -493,12 +502,14 @@ impl Priors {
             })
             .collect();
         let unasked = self.unasked;
-        let masks = self.masks.get(&seg.segment_id()).cloned();
-        let old = self.superseded.get(&seg.segment_id()).cloned();
+        let masks = self.masks.get(&id).cloned();
+        let old = self.superseded.get(&id).cloned();
         move |doc, score| {
             let mut f = 1.0;
-            if let Some(ord) = kinds.as_ref().and_then(|c| c.term_ords(doc).next()) {
-                f *= by_ord.get(ord as usize).copied().unwrap_or(1.0);
+            if let Some((ords, _)) = facets.kinds() {
+                if let Some(&ord) = ords.get(doc as usize) {
+                    f *= by_ord.get(ord as usize).copied().unwrap_or(1.0);
+                }
             }
             if let Some(m) = masks.as_ref().and_then(|m| m.get(doc as usize)) {
                 if m & unasked != 0 {
@@ -827,6 +838,8 @@ impl Searcher {
         let t0 = Instant::now();
         plan.priors.masks = self.action_masks(searcher);
         plan.priors.superseded = self.superseded(searcher);
+        let segment_facets = self.segment_facets(searcher);
+        plan.priors.facets = segment_facets.clone();
         let filters = self.filters(req);
 
         let with = |base: &dyn Query, skip: Option<&str>| -> Box<dyn Query> {
@@ -840,7 +853,6 @@ impl Searcher {
             Box::new(BooleanQuery::new(clauses))
         };
 
-        let segment_facets = self.segment_facets(searcher);
         let filtered: [bool; 4] = facet::FIELDS.map(|name| filters.iter().any(|(n, _)| *n == name));
         // The total and the facets not filtered on; see the pass after the walk.
         let counter = facet::FacetCounts::new(segment_facets.clone(), filtered.map(|f| !f));
