@@ -6,6 +6,7 @@
 //! stored-document lookup. Used by the CLI and the HTTP server alike; it must not know HTTP.
 
 mod at_least;
+mod docs;
 pub mod facet;
 mod flatten;
 pub mod query;
@@ -862,11 +863,12 @@ impl Searcher {
         let mut hits_addr: Vec<(f32, DocAddress)> = Vec::new();
         let mut total = 0u64;
         let mut strong = 0u64;
-        let mut previous: Vec<Box<dyn Query>> = Vec::new();
+        // The documents of the tiers walked so far, which later tiers exclude (see [`docs`]).
+        let mut previous = docs::Docs::default();
         for (i, tier) in plan.tiers.iter().enumerate() {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, tier.box_clone())];
-            for p in &previous {
-                clauses.push((Occur::MustNot, p.box_clone()));
+            if !previous.is_empty() {
+                clauses.push((Occur::MustNot, Box::new(previous.clone())));
             }
             let q = with(&BooleanQuery::new(clauses), None);
             let need = (offset + limit).saturating_sub(total as usize);
@@ -895,20 +897,20 @@ impl Searcher {
                     walked = Some(counter.merge_fruits(vec![earlier, fruit])?);
                     hits_addr.extend(top);
                     count
-                } else {
+                } else if last {
                     let (top, count) = self.run(searcher, &*q, &(top_docs, Count))?;
                     hits_addr.extend(top);
+                    count
+                } else {
+                    let (top, docs) = self.run(searcher, &*q, &(top_docs, docs::DocsCollector))?;
+                    hits_addr.extend(top);
+                    let count = docs.len() as usize;
+                    previous = previous.union(docs);
                     count
                 };
             total += count as u64;
             if i < plan.strong {
                 strong += count as u64;
-            }
-            // Later tiers exclude this one's documents; a tier that matched none needs no
-            // exclusion (all-words and all-but-one tiers of a long question often match
-            // nothing, and excluding them cost as much as searching them).
-            if count > 0 {
-                previous.push(tier.box_clone());
             }
         }
 
