@@ -281,7 +281,12 @@ pub struct FacetCountsSegment {
     which: [bool; 4],
     docs: u64,
     counts: [Vec<u64>; 4],
+    /// Documents collected one at a time (a scored pass), counted a block at a time.
+    pending: Vec<DocId>,
 }
+
+/// Documents [`FacetCountsSegment`] gathers before counting them (tantivy's block size).
+const PENDING: usize = 64;
 
 impl Collector for FacetCounts {
     type Fruit = FacetFruit;
@@ -308,6 +313,7 @@ impl Collector for FacetCounts {
             which: self.which,
             docs: 0,
             counts,
+            pending: Vec::new(),
         })
     }
 
@@ -330,8 +336,20 @@ impl Collector for FacetCounts {
 impl SegmentCollector for FacetCountsSegment {
     type Fruit = FacetFruit;
 
+    /// Gathered into blocks: a query that ranks hands documents over one by one, and four
+    /// columns per document cost more than a column per block (户口's ranking pass over 61k
+    /// matches at 100k documents: 1.81 ms, 1.40 ms in blocks).
     fn collect(&mut self, doc: DocId, _score: Score) {
-        self.collect_block(&[doc]);
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(PENDING);
+        }
+        self.pending.push(doc);
+        if self.pending.len() == PENDING {
+            let block = std::mem::take(&mut self.pending);
+            self.collect_block(&block);
+            self.pending = block;
+            self.pending.clear();
+        }
     }
 
     /// Field by field over the block (tantivy passes blocks when nothing needs a score): one
@@ -345,7 +363,9 @@ impl SegmentCollector for FacetCountsSegment {
         }
     }
 
-    fn harvest(self) -> FacetFruit {
+    fn harvest(mut self) -> FacetFruit {
+        let rest = std::mem::take(&mut self.pending);
+        self.collect_block(&rest);
         let mut maps: [Counts; 4] = Default::default();
         for (i, counts) in self.counts.iter().enumerate() {
             let values = &self.facets.columns[i].values;
@@ -430,6 +450,40 @@ mod tests {
 
     /// Every layout counts what a plain loop over the lists counts, for any set of documents:
     /// one value or none (single), several of few values (bit masks), several of many (CSR).
+    #[test]
+    fn documents_collected_one_by_one_count_like_a_block() {
+        // 150 documents (not a whole number of blocks), values cycling through 3 per field.
+        let n = 150u32;
+        let column = |k: u32| FacetColumn {
+            values: (0..3)
+                .map(|v| Arc::from(format!("v{v}").as_str()))
+                .collect(),
+            ords: Ords::Single((0..n).map(|d| (d / k) % 3).collect()),
+        };
+        let facets = Arc::new(SegmentFacets {
+            columns: [column(1), column(2), column(5), column(7)],
+        });
+        let child = || FacetCountsSegment {
+            facets: facets.clone(),
+            which: [true; 4],
+            docs: 0,
+            counts: std::array::from_fn(|_| vec![0; 3]),
+            pending: Vec::new(),
+        };
+        let docs: Vec<DocId> = (0..n).collect();
+        let mut one_by_one = child();
+        for &d in &docs {
+            one_by_one.collect(d, 1.0);
+        }
+        let mut block = child();
+        block.collect_block(&docs);
+        let (a, b) = (one_by_one.harvest(), block.harvest());
+        assert_eq!(a.0, 150);
+        assert_eq!(a, b);
+        // Field 0 cycles per document: 50 of each value.
+        assert_eq!(a.1[0], counts(&[("v0", 50), ("v1", 50), ("v2", 50)]));
+    }
+
     #[test]
     fn every_layout_counts_like_the_lists() {
         type Values = fn(u32) -> Vec<u32>;
