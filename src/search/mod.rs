@@ -368,6 +368,9 @@ struct Plan {
     /// How many leading tiers are strong matches (exact, all words): when they find nothing,
     /// the query as typed is probably not what was meant, and fallbacks run.
     strong: usize,
+    /// How many leading tiers look up exact keys (code, id, whole title): the few documents
+    /// sharing one key, searched without the segment pool (see [`Searcher::run`]).
+    exact_tiers: usize,
     /// Whether the tiers together match exactly `matches`, so a walk through every tier has
     /// seen every match once (tiers exclude their predecessors). Not after a fallback: only
     /// its strong tiers join, while `matches` takes all of its matches.
@@ -643,11 +646,15 @@ impl Searcher {
     /// query searches its segments on its own thread. Handing segments over costs tens of
     /// microseconds per pass, several passes per query: on the real corpus's 5k documents that
     /// raised the mix's median from 0.65 to 1.0 ms, hence [`POOL_MIN_DOCS`].
+    ///
+    /// `few` says the query matches few documents (an exact-key lookup): handing its segments
+    /// to the pool costs more than searching them (~45 µs against ~12 µs at 100k documents).
     fn run<C: Collector>(
         &self,
         searcher: &tantivy::Searcher,
         query: &dyn Query,
         collector: &C,
+        few: bool,
     ) -> tantivy::Result<C::Fruit> {
         let scoring = if collector.requires_scoring() {
             EnableScoring::enabled_from_searcher(searcher)
@@ -655,7 +662,8 @@ impl Searcher {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let serial = Executor::single_thread();
-        let pooled = self.pool_threads > 1
+        let pooled = !few
+            && self.pool_threads > 1
             && searcher.segment_readers().len() > 1
             && self.in_flight.load(Ordering::Relaxed) <= 1
             && searcher.num_docs() >= self.pool_min_docs;
@@ -888,9 +896,11 @@ impl Searcher {
             // which saves a second pass over every match. Long questions reach this tier with
             // the earlier ones empty; at 100k documents that pass was 4-5 ms of 16-20.
             let last = i + 1 == plan.tiers.len();
+            let few = i < plan.exact_tiers;
             let count =
                 if plan.tiers_cover && last && offset == 0 && hits_addr.len() as u64 == total {
-                    let (top, fruit) = self.run(searcher, &*q, &(top_docs, counter.clone()))?;
+                    let (top, fruit) =
+                        self.run(searcher, &*q, &(top_docs, counter.clone()), few)?;
                     let earlier: Vec<DocAddress> = hits_addr.iter().map(|(_, a)| *a).collect();
                     let earlier = counter.count_docs(searcher, &earlier)?;
                     let count = fruit.0 as usize;
@@ -898,11 +908,12 @@ impl Searcher {
                     hits_addr.extend(top);
                     count
                 } else if last {
-                    let (top, count) = self.run(searcher, &*q, &(top_docs, Count))?;
+                    let (top, count) = self.run(searcher, &*q, &(top_docs, Count), few)?;
                     hits_addr.extend(top);
                     count
                 } else {
-                    let (top, docs) = self.run(searcher, &*q, &(top_docs, docs::DocsCollector))?;
+                    let (top, docs) =
+                        self.run(searcher, &*q, &(top_docs, docs::DocsCollector), few)?;
                     hits_addr.extend(top);
                     let count = docs.len() as usize;
                     previous = previous.union(docs);
@@ -920,7 +931,7 @@ impl Searcher {
         let mut facets = Facets::default();
         let (count, mut counted) = match walked {
             Some(fruit) => fruit,
-            None => self.run(searcher, &*with(&*plan.matches, None), &counter)?,
+            None => self.run(searcher, &*with(&*plan.matches, None), &counter, false)?,
         };
         total = count;
         for (i, name) in facet::FIELDS.iter().enumerate() {
@@ -931,6 +942,7 @@ impl Searcher {
                     searcher,
                     &*with(&*plan.matches, Some(name)),
                     &facet::FacetCounts::new(segment_facets.clone(), only),
+                    false,
                 )?;
                 counted[i] = std::mem::take(&mut own[i]);
             }
@@ -1386,6 +1398,7 @@ impl Searcher {
             highlight,
             priors: Priors::for_query(&norm, &asked),
             tiers_cover: true,
+            exact_tiers: usize::from(!text.is_empty()),
         }
     }
 
