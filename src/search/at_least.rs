@@ -9,7 +9,7 @@
 //! candidates, and each candidate seeks the other clauses once. A document's score is the sum
 //! of its matching clauses' scores, as in the conjunction it would have matched.
 
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 /// Documents matching at least `k` of `clauses`.
@@ -48,12 +48,33 @@ impl Clone for AtLeast {
 
 impl Query for AtLeast {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let weights = self
+        let clauses = self
             .clauses
             .iter()
-            .map(|q| q.weight(scoring))
+            .map(|q| {
+                let parts = match q.downcast_ref::<BooleanQuery>() {
+                    Some(b)
+                        if super::flatten::is_union(
+                            b.clauses(),
+                            b.get_minimum_number_should_match(),
+                        ) =>
+                    {
+                        Some(
+                            b.clauses()
+                                .iter()
+                                .map(|(_, c)| c.weight(scoring))
+                                .collect::<tantivy::Result<Vec<_>>>()?,
+                        )
+                    }
+                    _ => None,
+                };
+                Ok(Clause {
+                    whole: q.weight(scoring)?,
+                    parts,
+                })
+            })
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(AtLeastWeight { weights, k: self.k }))
+        Ok(Box::new(AtLeastWeight { clauses, k: self.k }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -63,23 +84,48 @@ impl Query for AtLeast {
     }
 }
 
+/// One clause: its own weight, and for a union its clauses' weights (see [`SoughtUnion`]).
+struct Clause {
+    whole: Box<dyn Weight>,
+    parts: Option<Vec<Box<dyn Weight>>>,
+}
+
 struct AtLeastWeight {
-    weights: Vec<Box<dyn Weight>>,
+    clauses: Vec<Clause>,
     k: usize,
 }
 
 impl Weight for AtLeastWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        // The clauses only sought (all but the leaders) are unions sought clause by clause.
         let mut clauses = self
-            .weights
+            .clauses
             .iter()
-            .map(|w| w.scorer(reader, boost))
+            .enumerate()
+            .map(|(i, c)| {
+                let scorer: Box<dyn Scorer> = match &c.parts {
+                    Some(parts) => Box::new(SoughtUnion::new(
+                        parts
+                            .iter()
+                            .map(|w| w.scorer(reader, boost))
+                            .collect::<tantivy::Result<Vec<_>>>()?,
+                    )),
+                    None => c.whole.scorer(reader, boost)?,
+                };
+                Ok((i, scorer))
+            })
             .collect::<tantivy::Result<Vec<_>>>()?;
         // Rarest first: the leaders are the first n - k + 1.
-        clauses.sort_by_key(|s| s.cost());
+        clauses.sort_by_key(|(_, s)| s.cost());
         let leaders = (clauses.len() + 1).saturating_sub(self.k);
+        // The leaders are walked document by document, which tantivy's own union does best.
+        for (i, scorer) in clauses.iter_mut().take(leaders) {
+            if self.clauses[*i].parts.is_some() {
+                *scorer = self.clauses[*i].whole.scorer(reader, boost)?;
+            }
+        }
         let mut scorer = AtLeastScorer {
-            clauses,
+            clauses: clauses.into_iter().map(|(_, s)| s).collect(),
             leaders,
             k: self.k,
             doc: 0,
@@ -107,6 +153,84 @@ impl Weight for AtLeastWeight {
             format!("sum of the matching clauses (at least {})", self.k),
             scorer.score(),
         ))
+    }
+}
+
+/// A union that answers a seek by seeking each of its clauses. tantivy's union buffers a
+/// window of 4,096 documents: a seek past the window decodes every clause's documents in the
+/// next one, so a union only ever sought to candidates (a word's five fields and synonyms,
+/// in the all-but-one tier) cost as much as walking it whole. Seeking a term's postings skips
+/// whole blocks instead. The score is the sum of the matching clauses', as the union's.
+struct SoughtUnion {
+    parts: Vec<Box<dyn Scorer>>,
+    doc: DocId,
+}
+
+impl SoughtUnion {
+    fn new(parts: Vec<Box<dyn Scorer>>) -> SoughtUnion {
+        let mut u = SoughtUnion { parts, doc: 0 };
+        u.doc = u.first();
+        u
+    }
+
+    fn first(&self) -> DocId {
+        self.parts
+            .iter()
+            .map(|p| p.doc())
+            .min()
+            .unwrap_or(TERMINATED)
+    }
+}
+
+impl DocSet for SoughtUnion {
+    fn advance(&mut self) -> DocId {
+        let current = self.doc;
+        for p in &mut self.parts {
+            if p.doc() == current {
+                p.advance();
+            }
+        }
+        self.doc = self.first();
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        for p in &mut self.parts {
+            if p.doc() < target {
+                p.seek(target);
+            }
+        }
+        self.doc = self.first();
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.parts
+            .iter()
+            .map(|p| p.size_hint())
+            .fold(0u32, u32::saturating_add)
+    }
+
+    fn cost(&self) -> u64 {
+        self.parts.iter().map(|p| p.cost()).sum()
+    }
+}
+
+impl Scorer for SoughtUnion {
+    fn score(&mut self) -> Score {
+        let doc = self.doc;
+        self.parts
+            .iter_mut()
+            .filter(|p| p.doc() == doc)
+            .map(|p| p.score())
+            .sum()
     }
 }
 
@@ -267,14 +391,30 @@ mod tests {
             v
         };
         let mut checked = 0;
-        // Word sets: the first n words, and a set with a word no document has.
-        for set in [
+        // Word sets: the first n words, and a set with a word no document has; each word as
+        // a term, and as a union (the term twice, so both parts score), which the scorer
+        // seeks clause by clause when it does not lead.
+        let sets: [&[&str]; 4] = [
             &words[..3],
             &words[..4],
             &words[..6],
             &["aa", "zz", "cc", "dd"][..],
-        ] {
-            let clauses = || set.iter().map(|w| term(w)).collect::<Vec<_>>();
+        ];
+        for (set, unions) in sets.iter().flat_map(|s| [(*s, false), (*s, true)]) {
+            let clauses = || {
+                set.iter()
+                    .map(|w| {
+                        if unions {
+                            Box::new(BooleanQuery::new(vec![
+                                (Occur::Should, term(w)),
+                                (Occur::Should, term(w)),
+                            ])) as Box<dyn Query>
+                        } else {
+                            term(w)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            };
             let any =
                 BooleanQuery::new(clauses().into_iter().map(|q| (Occur::Should, q)).collect());
             let any_scores = top(&any);

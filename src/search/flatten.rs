@@ -69,8 +69,9 @@ fn clone_clauses(b: &BooleanQuery) -> Vec<(Occur, Box<dyn Query>)> {
 }
 
 /// Only `Should` clauses, of which at most one is required: a document matching any clause
-/// matches (tantivy requires one `Should` clause when there is no `Must` clause).
-fn is_union(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
+/// matches (tantivy requires one `Should` clause when there is no `Must` clause), scored the
+/// sum of its matching clauses' scores.
+pub(super) fn is_union(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
     min_should <= 1 && !clauses.is_empty() && clauses.iter().all(|(o, _)| *o == Occur::Should)
 }
 
