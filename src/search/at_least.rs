@@ -156,6 +156,34 @@ impl Weight for AtLeastWeight {
     }
 }
 
+/// The first document any of `scorers` is on.
+fn first_doc(scorers: &[Box<dyn Scorer>]) -> DocId {
+    scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED)
+}
+
+/// The sum of the scores of those of `scorers` on `doc`: a union's score, and the score of a
+/// document matching at least k clauses.
+fn score_on(scorers: &mut [Box<dyn Scorer>], doc: DocId) -> Score {
+    scorers
+        .iter_mut()
+        .filter(|s| s.doc() == doc)
+        .map(|s| s.score())
+        .sum()
+}
+
+/// `scorers`' size hints added up (a union's).
+fn size_hints(scorers: &[Box<dyn Scorer>]) -> u32 {
+    scorers
+        .iter()
+        .map(|s| s.size_hint())
+        .fold(0u32, u32::saturating_add)
+}
+
+/// `scorers`' costs added up (a union's).
+fn costs(scorers: &[Box<dyn Scorer>]) -> u64 {
+    scorers.iter().map(|s| s.cost()).sum()
+}
+
 /// A union that answers a seek by seeking each of its clauses. tantivy's union buffers a
 /// window of 4,096 documents: a seek past the window decodes every clause's documents in the
 /// next one, so a union only ever sought to candidates (a word's five fields and synonyms,
@@ -169,16 +197,8 @@ struct SoughtUnion {
 impl SoughtUnion {
     fn new(parts: Vec<Box<dyn Scorer>>) -> SoughtUnion {
         let mut u = SoughtUnion { parts, doc: 0 };
-        u.doc = u.first();
+        u.doc = first_doc(&u.parts);
         u
-    }
-
-    fn first(&self) -> DocId {
-        self.parts
-            .iter()
-            .map(|p| p.doc())
-            .min()
-            .unwrap_or(TERMINATED)
     }
 }
 
@@ -190,7 +210,7 @@ impl DocSet for SoughtUnion {
                 p.advance();
             }
         }
-        self.doc = self.first();
+        self.doc = first_doc(&self.parts);
         self.doc
     }
 
@@ -203,7 +223,7 @@ impl DocSet for SoughtUnion {
                 p.seek(target);
             }
         }
-        self.doc = self.first();
+        self.doc = first_doc(&self.parts);
         self.doc
     }
 
@@ -212,25 +232,17 @@ impl DocSet for SoughtUnion {
     }
 
     fn size_hint(&self) -> u32 {
-        self.parts
-            .iter()
-            .map(|p| p.size_hint())
-            .fold(0u32, u32::saturating_add)
+        size_hints(&self.parts)
     }
 
     fn cost(&self) -> u64 {
-        self.parts.iter().map(|p| p.cost()).sum()
+        costs(&self.parts)
     }
 }
 
 impl Scorer for SoughtUnion {
     fn score(&mut self) -> Score {
-        let doc = self.doc;
-        self.parts
-            .iter_mut()
-            .filter(|p| p.doc() == doc)
-            .map(|p| p.score())
-            .sum()
+        score_on(&mut self.parts, self.doc)
     }
 }
 
@@ -247,11 +259,7 @@ impl AtLeastScorer {
     /// leaders on it count, the others are sought to it.
     fn settle(&mut self) -> DocId {
         loop {
-            let candidate = self.clauses[..self.leaders]
-                .iter()
-                .map(|c| c.doc())
-                .min()
-                .unwrap_or(TERMINATED);
+            let candidate = first_doc(&self.clauses[..self.leaders]);
             if candidate == TERMINATED {
                 return TERMINATED;
             }
@@ -313,25 +321,17 @@ impl DocSet for AtLeastScorer {
     }
 
     fn size_hint(&self) -> u32 {
-        self.clauses[..self.leaders]
-            .iter()
-            .map(|c| c.size_hint())
-            .fold(0u32, u32::saturating_add)
+        size_hints(&self.clauses[..self.leaders])
     }
 
     fn cost(&self) -> u64 {
-        self.clauses[..self.leaders].iter().map(|c| c.cost()).sum()
+        costs(&self.clauses[..self.leaders])
     }
 }
 
 impl Scorer for AtLeastScorer {
     fn score(&mut self) -> Score {
-        let doc = self.doc;
-        self.clauses
-            .iter_mut()
-            .filter(|c| c.doc() == doc)
-            .map(|c| c.score())
-            .sum()
+        score_on(&mut self.clauses, self.doc)
     }
 }
 
