@@ -10,6 +10,7 @@ mod docs;
 pub mod facet;
 mod flatten;
 pub mod query;
+mod ranked;
 pub mod snippet;
 pub mod suggest;
 mod versions;
@@ -353,10 +354,26 @@ use versions::SegmentFlags;
 /// findable right after it.
 const SUPERSEDED: f32 = 0.5;
 
+/// One tier of a plan: what its documents match, and clauses that only rank them, scored
+/// where they can change the page (see [`ranked`]).
+struct Tier {
+    query: Box<dyn Query>,
+    bonus: Vec<ranked::Bonus>,
+}
+
+impl Tier {
+    fn new(query: Box<dyn Query>) -> Tier {
+        Tier {
+            query,
+            bonus: Vec::new(),
+        }
+    }
+}
+
 /// The query for one request, split into tiers.
 struct Plan {
     /// Exact code/id/title matches, then all-words, then any-word.
-    tiers: Vec<Box<dyn Query>>,
+    tiers: Vec<Tier>,
     /// The union of the tiers (for totals and facets), before filters.
     matches: Box<dyn Query>,
     /// Restrictions every hit must satisfy except facet filters.
@@ -483,10 +500,15 @@ impl Priors {
         }
     }
 
-    /// The per-document factor, from the kind and title columns of a segment, decoded once
-    /// per segment (see [`facet::SegmentFacets::kinds`] and `Searcher::action_masks`): it runs
-    /// for every matching document.
-    fn scorer(&self, seg: &tantivy::SegmentReader) -> impl Fn(tantivy::DocId, f32) -> f32 {
+    /// The largest [`Self::factor`] of any document: the kind's, the others only damp.
+    fn max_factor(&self) -> f32 {
+        self.kind.iter().copied().fold(1.0, f32::max)
+    }
+
+    /// The per-document factor of the score, from the kind and title columns of a segment,
+    /// decoded once per segment (see [`facet::SegmentFacets::kinds`] and
+    /// `Searcher::action_masks`): it runs for every matching document.
+    fn factor(&self, seg: &tantivy::SegmentReader) -> impl Fn(tantivy::DocId) -> f32 {
         let id = seg.segment_id();
         let facets = self
             .facets
@@ -508,7 +530,7 @@ impl Priors {
         let unasked = self.unasked;
         let masks = self.masks.get(&id).cloned();
         let old = self.superseded.get(&id).cloned();
-        move |doc, score| {
+        move |doc| {
             let mut f = 1.0;
             if let Some((ords, _)) = facets.kinds() {
                 if let Some(&ord) = ords.get(doc as usize) {
@@ -526,7 +548,7 @@ impl Priors {
             {
                 f *= SUPERSEDED;
             }
-            score * f
+            f
         }
     }
 }
@@ -597,6 +619,20 @@ const INTENT_WORDS: [&str; 14] = [
 
 fn is_intent_word(word: &str) -> bool {
     INTENT_WORDS.contains(&word)
+}
+
+/// The fields a phrase is looked for in, and their boosts.
+const PHRASE_FIELDS: [(&str, f32); 3] = [
+    (names::TITLE, 2.0),
+    (names::MATERIALS, 1.0),
+    (names::BODY, 1.0),
+];
+
+/// The most a BM25 clause over `terms` (one term, or a phrase's) scores in any document: its
+/// weight, idf × (1 + k1), which the term-frequency factor only approaches. Infinite (never
+/// skip) when the statistics cannot be read.
+fn bm25_bound(searcher: &tantivy::Searcher, terms: &[Term]) -> f32 {
+    tantivy::query::Bm25Weight::for_terms(searcher, terms).map_or(f32::INFINITY, |w| w.max_score())
 }
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
@@ -874,7 +910,8 @@ impl Searcher {
         // The documents of the tiers walked so far, which later tiers exclude (see [`docs`]).
         let mut previous = docs::Docs::default();
         for (i, tier) in plan.tiers.iter().enumerate() {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, tier.box_clone())];
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, tier.query.box_clone())];
             if !previous.is_empty() {
                 clauses.push((Occur::MustNot, Box::new(previous.clone())));
             }
@@ -885,11 +922,21 @@ impl Searcher {
                 // The page is full: the total comes from the facet pass below.
                 break;
             }
-            let take = limit - hits_addr.len();
-            let priors = plan.priors.clone();
-            let top_docs = TopDocs::with_limit(take)
-                .and_offset(skip)
-                .tweak_score(move |seg: &tantivy::SegmentReader| priors.scorer(seg));
+            let scoring = EnableScoring::enabled_from_searcher(searcher);
+            let mut bonus = Vec::with_capacity(tier.bonus.len());
+            for b in &tier.bonus {
+                bonus.push((
+                    flatten::flatten(b.query.box_clone()).weight(scoring)?,
+                    b.bound,
+                ));
+            }
+            let ranked = ranked::Ranked {
+                limit: limit - hits_addr.len(),
+                offset: skip,
+                priors: plan.priors.clone(),
+                bonus,
+                companion: (),
+            };
             // The last tier of a first page, when the earlier tiers found fewer documents than
             // the page holds (so every one of them is in `hits_addr`): this tier's pass also
             // counts the facets, and the earlier documents are counted from their addresses,
@@ -900,7 +947,7 @@ impl Searcher {
             let count =
                 if plan.tiers_cover && last && offset == 0 && hits_addr.len() as u64 == total {
                     let (top, fruit) =
-                        self.run(searcher, &*q, &(top_docs, counter.clone()), few)?;
+                        self.run(searcher, &*q, &ranked.with(counter.clone()), few)?;
                     let earlier: Vec<DocAddress> = hits_addr.iter().map(|(_, a)| *a).collect();
                     let earlier = counter.count_docs(searcher, &earlier)?;
                     let count = fruit.0 as usize;
@@ -908,12 +955,12 @@ impl Searcher {
                     hits_addr.extend(top);
                     count
                 } else if last {
-                    let (top, count) = self.run(searcher, &*q, &(top_docs, Count), few)?;
+                    let (top, count) = self.run(searcher, &*q, &ranked.with(Count), few)?;
                     hits_addr.extend(top);
                     count
                 } else {
                     let (top, docs) =
-                        self.run(searcher, &*q, &(top_docs, docs::DocsCollector), few)?;
+                        self.run(searcher, &*q, &ranked.with(docs::DocsCollector), few)?;
                     hits_addr.extend(top);
                     let count = docs.len() as usize;
                     previous = previous.union(docs);
@@ -1117,26 +1164,77 @@ impl Searcher {
                 None => Box::new(BooleanQuery::new(vec![])),
             };
         }
-        let clauses = [
-            (names::TITLE, 2.0),
-            (names::BODY, 1.0),
-            (names::MATERIALS, 1.0),
-        ]
-        .iter()
-        .map(|(n, w)| {
-            let f = self.field(n);
-            let terms = words
-                .iter()
-                .map(|(p, t)| (*p, Term::from_field_text(f, t)))
-                .collect();
-            let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(pq), w * weight)) as Box<dyn Query>,
-            )
-        })
-        .collect();
+        let clauses = PHRASE_FIELDS
+            .iter()
+            .map(|(n, w)| {
+                let f = self.field(n);
+                let terms = words
+                    .iter()
+                    .map(|(p, t)| (*p, Term::from_field_text(f, t)))
+                    .collect();
+                let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(pq), w * weight)) as Box<dyn Query>,
+                )
+            })
+            .collect();
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// [`Self::word_query`] as a ranking-only clause, with the most it can add: per field,
+    /// BM25's saturation (idf × (1 + k1)) times the field's boost.
+    /// One clause per field, so that the largest bounds (the title's) are decided first.
+    fn word_bonus(
+        &self,
+        searcher: &tantivy::Searcher,
+        word: &str,
+        weight: f32,
+    ) -> Vec<ranked::Bonus> {
+        TEXT_FIELDS
+            .iter()
+            .map(|(name, w)| {
+                let t = Term::from_field_text(self.field(name), word);
+                let bound = w * weight * bm25_bound(searcher, std::slice::from_ref(&t));
+                let q = TermQuery::new(t, IndexRecordOption::WithFreqs);
+                ranked::Bonus {
+                    query: Box::new(BoostQuery::new(Box::new(q), w * weight)),
+                    bound,
+                }
+            })
+            .collect()
+    }
+
+    /// [`Self::phrase_query`] of two or more words as ranking-only clauses, one per field,
+    /// each with the most it can add: once the title's (the largest bound) is decided, the
+    /// page's threshold can rule out the body's, the costly one (it reads the positions of
+    /// every document holding the words).
+    fn phrase_bonus(
+        &self,
+        searcher: &tantivy::Searcher,
+        words: &[(usize, String)],
+        slop: u32,
+        weight: f32,
+    ) -> Vec<ranked::Bonus> {
+        PHRASE_FIELDS
+            .iter()
+            .map(|(n, w)| {
+                let f = self.field(n);
+                let terms: Vec<(usize, Term)> = words
+                    .iter()
+                    .map(|(p, t)| (*p, Term::from_field_text(f, t)))
+                    .collect();
+                let bound = bm25_bound(
+                    searcher,
+                    &terms.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+                );
+                let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
+                ranked::Bonus {
+                    query: Box::new(BoostQuery::new(Box::new(pq), w * weight)),
+                    bound: w * weight * bound,
+                }
+            })
+            .collect()
     }
 
     fn plan(&self, searcher: &tantivy::Searcher, parsed: &ParsedQuery) -> Plan {
@@ -1257,7 +1355,7 @@ impl Searcher {
             }
         }
 
-        let mut tiers: Vec<Box<dyn Query>> = Vec::new();
+        let mut tiers: Vec<Tier> = Vec::new();
         let mut union: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if !text.is_empty() {
             let key = whole_key(text);
@@ -1313,25 +1411,36 @@ impl Searcher {
                 }));
             }
             let exact: Box<dyn Query> = Box::new(BooleanQuery::new(exact));
-            tiers.push(exact.box_clone());
+            tiers.push(Tier::new(exact.box_clone()));
             union.push((Occur::Should, exact));
         }
         if !group_queries.is_empty() {
             // Ranking signals shared by the all-words and any-word tiers.
-            let mut boosts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            // The phrase and the official forms only rank, scored lazily (see [`ranked`]);
+            // the optional words have no bound of their own and stay in the query.
+            let mut phrase = Vec::new();
             if seq.len() >= 2 {
-                boosts.push((Occur::Should, self.phrase_query(&seq, 2, 1.5)));
+                phrase = self.phrase_bonus(searcher, &seq, 2, 1.5);
             }
+            let mut bonus: Vec<ranked::Bonus> = phrase.clone();
             for e in &expansions {
-                boosts.push((Occur::Should, self.word_query(e, 0.6)));
+                bonus.extend(self.word_bonus(searcher, e, 0.6));
             }
-            boosts.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
+            ranked::order(&mut bonus);
+            ranked::order(&mut phrase);
+            let boosts: Vec<(Occur, Box<dyn Query>)> = optional
+                .iter()
+                .map(|q| (Occur::Should, q.box_clone()))
+                .collect();
             let mut all_tier: Vec<(Occur, Box<dyn Query>)> = group_queries
                 .iter()
                 .map(|q| (Occur::Must, q.box_clone()))
                 .collect();
             all_tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
-            tiers.push(Box::new(BooleanQuery::new(all_tier)));
+            tiers.push(Tier {
+                query: Box::new(BooleanQuery::new(all_tier)),
+                bonus: bonus.clone(),
+            });
             if group_queries.len() >= 3 {
                 // All but one word: a near-miss ranks above documents matching one word.
                 // Led by the two rarest words (see `at_least`): the union of n conjunctions
@@ -1348,7 +1457,10 @@ impl Searcher {
                 ));
                 let mut tier: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, most)];
                 tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
-                tiers.push(Box::new(BooleanQuery::new(tier)));
+                tiers.push(Tier {
+                    query: Box::new(BooleanQuery::new(tier)),
+                    bonus: bonus.clone(),
+                });
             }
             if group_queries.len() > 1 || !expansions.is_empty() {
                 // Some word or an official form of a colloquial phrase must match; the other
@@ -1364,11 +1476,11 @@ impl Searcher {
                 );
                 let mut any: Vec<(Occur, Box<dyn Query>)> =
                     vec![(Occur::Must, Box::new(BooleanQuery::new(some)))];
-                if seq.len() >= 2 {
-                    any.push((Occur::Should, self.phrase_query(&seq, 2, 1.5)));
-                }
                 any.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
-                tiers.push(Box::new(BooleanQuery::new(any)));
+                tiers.push(Tier {
+                    query: Box::new(BooleanQuery::new(any)),
+                    bonus: phrase,
+                });
             }
             for q in &group_queries {
                 union.push((Occur::Should, q.box_clone()));
@@ -1379,7 +1491,7 @@ impl Searcher {
         }
         let matches: Box<dyn Query> = if union.is_empty() {
             if common.iter().any(|(o, _)| *o == Occur::Must) {
-                tiers.push(Box::new(AllQuery));
+                tiers.push(Tier::new(Box::new(AllQuery)));
                 Box::new(AllQuery)
             } else {
                 Box::new(BooleanQuery::new(vec![]))
@@ -1493,6 +1605,123 @@ impl Searcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lazily scored bonuses (see [`ranked`]) give the page the eager query gives: the tier's
+    /// clauses as `Must`, its bonuses as `Should`, ranked by tantivy's `TopDocs`. Short pages
+    /// make the threshold, and so the skipping, start early. The corpus: the built-in one, and
+    /// documents whose rank the phrase decides, after (in document order) documents that set
+    /// a high threshold on their words alone; so a bound too small to cover the phrase changes
+    /// the page, and the test checks that some page does depend on the bonuses.
+    #[test]
+    fn lazy_bonuses_rank_as_the_eager_query() {
+        let dir = tempfile::tempdir().expect("temp folder");
+        let analyzer = Analyzer::load_default();
+        let corpus = tempfile::tempdir().expect("temp folder");
+        let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let (files, _) = crate::corpus::walk(&builtin).expect("built-in corpus");
+        for f in files {
+            let to = corpus.path().join("builtin").join(&f.rel);
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&f.abs, to).expect("copy");
+        }
+        let write = |rel: String, text: String| {
+            let p = corpus.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        for i in 0..40 {
+            write(
+                format!("a/{i:02}.md"),
+                format!("# 发票说明{i}\n\n发票 相关 事项 的 说明 和 要求。本 窗口 负责 办理。\n"),
+            );
+        }
+        for i in 0..6 {
+            write(
+                format!("z/{i}.md"),
+                format!(
+                    "# 窗口通知{i}\n\n发票办理，发票办理，发票办理，营业执照材料，营业执照材料。\n"
+                ),
+            );
+        }
+        let (idx, _) = BanshiIndex::open_or_create(dir.path(), analyzer.clone()).expect("index");
+        let mut syncer = crate::Syncer::open(idx).expect("writer");
+        syncer.full_sync(corpus.path(), &()).expect("sync");
+        syncer.close().expect("merges");
+        let s = Searcher::new(BanshiIndex::open(dir.path(), analyzer).expect("open"))
+            .expect("searcher");
+        let searcher = s.tantivy_searcher();
+        let mut compared = 0;
+        let mut decided = 0;
+        for q in [
+            "营业执照 材料",
+            "身份证丢了怎么补办",
+            "社保卡丢了怎么补办",
+            "营业执照怎么办",
+            "开饭店需要什么",
+            "发票 办理",
+            "居民身份证 换领",
+            "公积金提取需要什么材料",
+        ] {
+            let mut plan = s.plan(&searcher, &ParsedQuery::parse(q));
+            plan.priors.masks = s.action_masks(&searcher);
+            plan.priors.superseded = s.superseded(&searcher);
+            plan.priors.facets = s.segment_facets(&searcher);
+            for tier in plan.tiers.iter().filter(|t| !t.bonus.is_empty()) {
+                for limit in [1, 3, 10] {
+                    let mut eager = vec![(Occur::Must, tier.query.box_clone())];
+                    eager.extend(
+                        tier.bonus
+                            .iter()
+                            .map(|b| (Occur::Should, b.query.box_clone())),
+                    );
+                    let priors = plan.priors.clone();
+                    let top = TopDocs::with_limit(limit).tweak_score(
+                        move |seg: &tantivy::SegmentReader| {
+                            let f = priors.factor(seg);
+                            move |doc, score: f32| score * f(doc)
+                        },
+                    );
+                    let (want, count) = searcher
+                        .search(&BooleanQuery::new(eager), &(top, Count))
+                        .expect("eager");
+                    let scoring = EnableScoring::enabled_from_searcher(&searcher);
+                    let lazy = ranked::Ranked {
+                        limit,
+                        offset: 0,
+                        priors: plan.priors.clone(),
+                        bonus: tier
+                            .bonus
+                            .iter()
+                            .map(|b| (b.query.weight(scoring).expect("weight"), b.bound))
+                            .collect(),
+                        companion: Count,
+                    };
+                    let (got, lazy_count) = searcher.search(&*tier.query, &lazy).expect("lazy");
+                    let plain = ranked::Ranked {
+                        limit,
+                        offset: 0,
+                        priors: plan.priors.clone(),
+                        bonus: Vec::new(),
+                        companion: Count,
+                    };
+                    let (without, _) = searcher.search(&*tier.query, &plain).expect("plain");
+                    assert_eq!(lazy_count, count, "{q}");
+                    let docs = |v: &[(f32, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+                    assert_eq!(docs(&got), docs(&want), "{q}, limit {limit}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(
+                            (g.0 - w.0).abs() <= 1e-4 * w.0.abs().max(1.0),
+                            "{q}: {g:?} {w:?}"
+                        );
+                    }
+                    compared += usize::from(!want.is_empty());
+                    decided += usize::from(docs(&without) != docs(&want));
+                }
+            }
+        }
+        assert!(compared >= 15, "only {compared} pages compared");
+        assert!(decided >= 2, "only {decided} pages depend on the bonuses");
+    }
 
     #[test]
     fn code_shaped_runs_are_found_inside_text() {

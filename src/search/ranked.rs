@@ -1,0 +1,332 @@
+//! A tier's top documents, with its ranking-only clauses evaluated only where they can matter.
+//!
+//! A tier's bonus clauses (the phrase of the query's words, the official forms of colloquial
+//! words) only add to the score of a document its required clauses matched. As `Should`
+//! clauses beside the `Must` ones, tantivy evaluates them at every match: the phrase reads the
+//! positions of every document holding its words, more than half of a two-word query's tier
+//! at 100k documents (发票 办理: 22k matches). Here each bonus clause carries an upper bound of
+//! its score (BM25 saturates: at most idf × (1 + k1) × boost), and a document whose score with
+//! every bound added cannot pass the page's current threshold is counted but its bonuses are
+//! not evaluated: the threshold rule is tantivy's (`TopNComputer`: a document at or below it
+//! is dropped), so the page holds the same documents with the same scores as the eager query,
+//! up to the order of a float sum.
+
+use super::Priors;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::{Query, Scorer, Weight};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader};
+
+/// A clause that only adds to the score, with an upper bound of what it adds.
+pub(super) struct Bonus {
+    pub query: Box<dyn Query>,
+    pub bound: Score,
+}
+
+/// Largest bound first: once the big ones are decided, the rest can rarely lift a document
+/// over the threshold, and the rest is not evaluated.
+pub(super) fn order(bonus: &mut [Bonus]) {
+    bonus.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+}
+
+impl Clone for Bonus {
+    fn clone(&self) -> Self {
+        Bonus {
+            query: self.query.box_clone(),
+            bound: self.bound,
+        }
+    }
+}
+
+/// Top `offset + limit` documents by the priors' tweak of (score + bonuses), the page being
+/// the last `limit` of them, and `companion` seeing every matching document (the tier's
+/// documents, count or facets).
+pub(super) struct Ranked<C> {
+    pub limit: usize,
+    pub offset: usize,
+    pub priors: Priors,
+    /// The bonus clauses' weights (built from the searcher: idf over every segment).
+    pub bonus: Vec<(Box<dyn Weight>, Score)>,
+    pub companion: C,
+}
+
+impl Ranked<()> {
+    /// The same ranking beside `companion`.
+    pub fn with<D>(self, companion: D) -> Ranked<D> {
+        Ranked {
+            limit: self.limit,
+            offset: self.offset,
+            priors: self.priors,
+            bonus: self.bonus,
+            companion,
+        }
+    }
+}
+
+impl<C: Collector> Collector for Ranked<C> {
+    type Fruit = (Vec<(Score, DocAddress)>, C::Fruit);
+    type Child = RankedSegment<C::Child>;
+
+    fn for_segment(
+        &self,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        let mut bonus = Vec::with_capacity(self.bonus.len());
+        // Each bonus with the sum of its own and the later ones' bounds.
+        let mut rest: Score = self.bonus.iter().map(|(_, b)| b).sum();
+        for (w, bound) in &self.bonus {
+            let scorer = w.scorer(reader, 1.0)?;
+            bonus.push(Pending {
+                next: scorer.doc(),
+                scorer,
+                rest,
+            });
+            rest -= bound;
+        }
+        Ok(RankedSegment {
+            max_factor: self.priors.max_factor(),
+            top: TopN::new(self.offset + self.limit),
+            factor: Box::new(self.priors.factor(reader)),
+            bonus,
+            companion: self.companion.for_segment(segment_ord, reader)?,
+            segment_ord,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<<Self::Child as SegmentCollector>::Fruit>,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut top = Vec::new();
+        let mut companions = Vec::with_capacity(fruits.len());
+        for (t, c) in fruits {
+            top.extend(t);
+            companions.push(c);
+        }
+        top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let page = top.into_iter().skip(self.offset).take(self.limit).collect();
+        Ok((page, self.companion.merge_fruits(companions)?))
+    }
+}
+
+/// A bonus clause's scorer in one segment.
+struct Pending {
+    scorer: Box<dyn Scorer>,
+    /// The scorer's document, kept here: most documents are decided without calling it.
+    next: DocId,
+    /// The most this bonus and the ones after it can add.
+    rest: Score,
+}
+
+/// One segment of [`Ranked`].
+pub(super) struct RankedSegment<S> {
+    top: TopN,
+    /// The priors' factor per document (see `Priors::factor`).
+    factor: Box<dyn Fn(DocId) -> Score + Send + Sync>,
+    /// No document's factor is larger.
+    max_factor: Score,
+    bonus: Vec<Pending>,
+    companion: S,
+    segment_ord: u32,
+}
+
+impl<S: SegmentCollector> SegmentCollector for RankedSegment<S> {
+    type Fruit = (Vec<(Score, DocAddress)>, S::Fruit);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.companion.collect(doc, score);
+        if self.top.n == 0 {
+            return;
+        }
+        // Bounds are sums of BM25 maxima; the margin covers the float rounding of the
+        // scorers' own sums.
+        let most = |score: Score, rest: Score| (score + rest) * 1.0001 + 1e-4;
+        if let Some(t) = self.top.threshold {
+            let rest = self.bonus.first().map_or(0.0, |b| b.rest);
+            if most(score, rest) * self.max_factor <= t {
+                return;
+            }
+        }
+        let f = (self.factor)(doc);
+        let mut score = score;
+        for b in &mut self.bonus {
+            if let Some(t) = self.top.threshold {
+                if most(score, b.rest) * f <= t {
+                    return;
+                }
+            }
+            if b.next < doc {
+                b.next = b.scorer.seek(doc);
+            }
+            if b.next == doc {
+                score += b.scorer.score();
+            }
+        }
+        self.top.push(score * f, doc);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let ord = self.segment_ord;
+        let top = self
+            .top
+            .into_sorted()
+            .into_iter()
+            .map(|(s, d)| (s, DocAddress::new(ord, d)))
+            .collect();
+        (top, self.companion.harvest())
+    }
+}
+
+/// The best `n` of documents pushed in ascending order, ties to the lower id: tantivy's
+/// `TopNComputer` (a buffer of 2n cut back to n at its n-th best, whose score becomes the
+/// threshold), whose threshold [`RankedSegment`] reads before scoring a document's bonuses.
+struct TopN {
+    n: usize,
+    buf: Vec<(Score, DocId)>,
+    threshold: Option<Score>,
+}
+
+impl TopN {
+    fn new(n: usize) -> TopN {
+        TopN {
+            n,
+            buf: Vec::with_capacity(2 * n.max(1)),
+            threshold: None,
+        }
+    }
+
+    fn push(&mut self, score: Score, doc: DocId) {
+        if self.threshold.is_some_and(|t| score <= t) {
+            return;
+        }
+        if self.buf.len() == self.buf.capacity() {
+            self.threshold = Some(self.cut());
+        }
+        self.buf.push((score, doc));
+    }
+
+    /// Keep the best `n`; the score of the best one dropped.
+    fn cut(&mut self) -> Score {
+        let n = self.n;
+        let (_, nth, _) = self.buf.select_nth_unstable_by(n, best_first);
+        let t = nth.0;
+        self.buf.truncate(n);
+        t
+    }
+
+    fn into_sorted(mut self) -> Vec<(Score, DocId)> {
+        if self.buf.len() > self.n {
+            self.cut();
+        }
+        self.buf.sort_unstable_by(best_first);
+        self.buf
+    }
+}
+
+fn best_first(a: &(Score, DocId), b: &(Score, DocId)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::{doc, Index, IndexWriter, Term};
+
+    /// In each of two segments, documents matching only the required word come first and set
+    /// the threshold; after them come documents scoring lower on that word whose bonus word
+    /// (boosted, as the plan's are) lifts them onto the page. The required word's boost is
+    /// chosen so that the first documents score their base plus 70 % of the bonus's bound: a
+    /// bound short by more than 30 % (a boost left out, say) drops the later documents.
+    #[test]
+    fn pages_equal_the_eager_query() {
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        for part in 0..2 {
+            for i in 0..60 {
+                w.add_document(doc!(f => format!("a a a x{i} p{part}")))
+                    .expect("add");
+            }
+            for i in 0..8 {
+                // Many b: their bonus near its bound (BM25 saturates towards it).
+                w.add_document(doc!(f => format!("a {} y{i} p{part}", "b ".repeat(30))))
+                    .expect("add");
+            }
+            for i in 0..100 {
+                w.add_document(doc!(f => format!("z{i}"))).expect("add");
+            }
+            w.commit().expect("commit");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let term = |t: &str| Term::from_field_text(f, t);
+        let query = |t: &str, boost: Score| -> Box<dyn Query> {
+            let q = TermQuery::new(term(t), IndexRecordOption::WithFreqs);
+            Box::new(BoostQuery::new(Box::new(q), boost))
+        };
+        let best = |q: &dyn Query| {
+            let top = TopDocs::with_limit(1).order_by_score();
+            searcher.search(q, &top).expect("search")[0].0
+        };
+        // Unboosted: the first documents' score, and the later ones' on `a` alone.
+        let first = best(&*query("a", 1.0));
+        let both = BooleanQuery::new(vec![
+            (Occur::Must, query("a", 1.0)),
+            (Occur::Must, query("b", 1.0)),
+        ]);
+        let later = best(&both) - best(&*query("b", 1.0));
+        assert!(first > later, "{first} {later}");
+        let bound = 3.0 * super::super::bm25_bound(&searcher, &[term("b")]);
+        let k = 0.7 * bound / (first - later);
+        let priors = super::super::Priors::for_query("", &[]);
+        let ranked = |limit, offset, bonus: bool| {
+            let scoring = EnableScoring::enabled_from_searcher(&searcher);
+            let ranked = Ranked {
+                limit,
+                offset,
+                priors: priors.clone(),
+                bonus: if bonus {
+                    vec![(query("b", 3.0).weight(scoring).expect("weight"), bound)]
+                } else {
+                    Vec::new()
+                },
+                companion: Count,
+            };
+            searcher.search(&*query("a", k), &ranked).expect("ranked")
+        };
+        let eager = BooleanQuery::new(vec![
+            (Occur::Must, query("a", k)),
+            (Occur::Should, query("b", 3.0)),
+        ]);
+        for (limit, offset) in [(1, 0), (3, 0), (10, 0), (5, 5), (20, 0), (10, 130)] {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
+            let want = searcher.search(&eager, &top).expect("eager");
+            let (got, count) = ranked(limit, offset, true);
+            assert_eq!(count, 136);
+            let addrs = |v: &[(Score, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+            assert_eq!(addrs(&got), addrs(&want), "limit {limit} offset {offset}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.0 - w.0).abs() < 1e-3, "{g:?} {w:?}");
+            }
+            if offset < 16 {
+                // The bonus documents are the page's head: the bonus decides it.
+                let (without, _) = ranked(limit, offset, false);
+                assert_ne!(
+                    addrs(&without),
+                    addrs(&want),
+                    "limit {limit} offset {offset}"
+                );
+            }
+        }
+    }
+}
