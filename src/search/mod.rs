@@ -1133,18 +1133,34 @@ impl Searcher {
     fn word_query(&self, word: &str, weight: f32) -> Box<dyn Query> {
         let clauses = TEXT_FIELDS
             .iter()
-            .map(|(name, w)| {
-                let t = TermQuery::new(
-                    Term::from_field_text(self.field(name), word),
-                    IndexRecordOption::WithFreqs,
-                );
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(t), w * weight)) as Box<dyn Query>,
-                )
-            })
+            .map(|(name, w)| (Occur::Should, self.field_word(name, word, w * weight).0))
             .collect();
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// `word` in the field `name`, boosted; and its term.
+    fn field_word(&self, name: &str, word: &str, boost: f32) -> (Box<dyn Query>, Term) {
+        let t = Term::from_field_text(self.field(name), word);
+        let q = TermQuery::new(t.clone(), IndexRecordOption::WithFreqs);
+        (Box::new(BoostQuery::new(Box::new(q), boost)), t)
+    }
+
+    /// `words` as a phrase in the field `name`, boosted; and its terms.
+    fn field_phrase(
+        &self,
+        name: &str,
+        words: &[(usize, String)],
+        slop: u32,
+        boost: f32,
+    ) -> (Box<dyn Query>, Vec<Term>) {
+        let f = self.field(name);
+        let terms: Vec<(usize, Term)> = words
+            .iter()
+            .map(|(p, t)| (*p, Term::from_field_text(f, t)))
+            .collect();
+        let plain = terms.iter().map(|(_, t)| t.clone()).collect();
+        let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
+        (Box::new(BoostQuery::new(Box::new(pq), boost)), plain)
     }
 
     fn known(&self, searcher: &tantivy::Searcher, word: &str) -> bool {
@@ -1167,24 +1183,18 @@ impl Searcher {
         let clauses = PHRASE_FIELDS
             .iter()
             .map(|(n, w)| {
-                let f = self.field(n);
-                let terms = words
-                    .iter()
-                    .map(|(p, t)| (*p, Term::from_field_text(f, t)))
-                    .collect();
-                let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
                 (
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(pq), w * weight)) as Box<dyn Query>,
+                    self.field_phrase(n, words, slop, w * weight).0,
                 )
             })
             .collect();
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// [`Self::word_query`] as a ranking-only clause, with the most it can add: per field,
-    /// BM25's saturation (idf × (1 + k1)) times the field's boost.
-    /// One clause per field, so that the largest bounds (the title's) are decided first.
+    /// [`Self::word_query`] as ranking-only clauses, one per field (so that the largest
+    /// bounds, the title's, are decided first), each with the most it can add: BM25's
+    /// saturation (idf × (1 + k1)) times the boost.
     fn word_bonus(
         &self,
         searcher: &tantivy::Searcher,
@@ -1194,12 +1204,10 @@ impl Searcher {
         TEXT_FIELDS
             .iter()
             .map(|(name, w)| {
-                let t = Term::from_field_text(self.field(name), word);
-                let bound = w * weight * bm25_bound(searcher, std::slice::from_ref(&t));
-                let q = TermQuery::new(t, IndexRecordOption::WithFreqs);
+                let (query, t) = self.field_word(name, word, w * weight);
                 ranked::Bonus {
-                    query: Box::new(BoostQuery::new(Box::new(q), w * weight)),
-                    bound,
+                    query,
+                    bound: w * weight * bm25_bound(searcher, &[t]),
                 }
             })
             .collect()
@@ -1219,19 +1227,10 @@ impl Searcher {
         PHRASE_FIELDS
             .iter()
             .map(|(n, w)| {
-                let f = self.field(n);
-                let terms: Vec<(usize, Term)> = words
-                    .iter()
-                    .map(|(p, t)| (*p, Term::from_field_text(f, t)))
-                    .collect();
-                let bound = bm25_bound(
-                    searcher,
-                    &terms.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
-                );
-                let pq = PhraseQuery::new_with_offset_and_slop(terms, slop);
+                let (query, terms) = self.field_phrase(n, words, slop, w * weight);
                 ranked::Bonus {
-                    query: Box::new(BoostQuery::new(Box::new(pq), w * weight)),
-                    bound: w * weight * bound,
+                    query,
+                    bound: w * weight * bm25_bound(searcher, &terms),
                 }
             })
             .collect()
@@ -1606,12 +1605,13 @@ impl Searcher {
 mod tests {
     use super::*;
 
-    /// Lazily scored bonuses (see [`ranked`]) give the page the eager query gives: the tier's
-    /// clauses as `Must`, its bonuses as `Should`, ranked by tantivy's `TopDocs`. Short pages
-    /// make the threshold, and so the skipping, start early. The corpus: the built-in one, and
-    /// documents whose rank the phrase decides, after (in document order) documents that set
-    /// a high threshold on their words alone; so a bound too small to cover the phrase changes
-    /// the page, and the test checks that some page does depend on the bonuses.
+    /// Lazily scored bonuses (see [`ranked`]) give the page the eager query gives, for real
+    /// plans (their priors, field boosts and bounds): the tier's clauses as `Must`, its
+    /// bonuses as `Should`, ranked by tantivy's `TopDocs`. Short pages make the threshold, and
+    /// so the skipping, start early. The corpus: the built-in one, and documents whose rank the
+    /// phrase decides; the test checks that some pages do depend on the bonuses. (How far a
+    /// bound may be off before a page changes is `ranked`'s own test: here a bound cut to
+    /// zero still passes.)
     #[test]
     fn lazy_bonuses_rank_as_the_eager_query() {
         let dir = tempfile::tempdir().expect("temp folder");
