@@ -107,7 +107,7 @@ impl<C: Collector> Collector for Ranked<C> {
             top.extend(t);
             companions.push(c);
         }
-        top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        top.sort_unstable_by(best_first);
         let page = top.into_iter().skip(self.offset).take(self.limit).collect();
         Ok((page, self.companion.merge_fruits(companions)?))
     }
@@ -227,7 +227,8 @@ impl TopN {
     }
 }
 
-fn best_first(a: &(Score, DocId), b: &(Score, DocId)) -> std::cmp::Ordering {
+/// Higher score first, ties to the lower document (a segment's id or an address).
+fn best_first<D: Ord>(a: &(Score, D), b: &(Score, D)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
 }
 
