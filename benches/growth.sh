@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# One row of BENCHMARKS.md's table per corpus size, measured end to end with the release
+# binary: index build, size on disk, start-up, RSS, HTTP load, suggest, freshness and the
+# in-process query mix. The table is this script's output, not hand-collected figures.
+#
+# usage: benches/growth.sh WHICH [ROUNDS]
+#   WHICH   builtin | real | N (generated: `banshi gen --docs N --seed 1`, reused if present)
+#           | a corpus folder
+#   ROUNDS  rounds of the in-process mix (default 10)
+# env: BANSHI_BIN (default target/release/banshi, built if missing), BANSHI_GROWTH_DIR (scratch,
+#      default /tmp/banshi-growth), BANSHI_SHARED_CORPUS (default ../shared/corpus),
+#      GROWTH_SECS (seconds per HTTP run, default 8), GROWTH_SAVES (freshness saves, default 50),
+#      GROWTH_LATENCY=0 skips the in-process mix (it runs `cargo bench --bench latency`).
+#
+# The load generator shares the machine with the server, as the targets in issue 5 assume.
+# HTTP search runs are with the response cache off (`--cache-mb 0`): the mix repeats, and the
+# cache would answer most of it; one run at concurrency 64 with the default cache follows.
+# Freshness saves files into a copy of the corpus (a generated corpus: in place; the files are
+# removed afterwards either way) through a server with the watcher on and default settings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which=${1:?usage: benches/growth.sh builtin|real|N|DIR [ROUNDS]}
+rounds=${2:-10}
+work=${BANSHI_GROWTH_DIR:-/tmp/banshi-growth}
+bin=${BANSHI_BIN:-target/release/banshi}
+secs=${GROWTH_SECS:-8}
+saves=${GROWTH_SAVES:-50}
+shared=${BANSHI_SHARED_CORPUS:-../shared/corpus}
+mkdir -p "$work"
+[ -x "$bin" ] || cargo build --release --quiet
+bin=$(realpath "$bin")
+
+scratch=0
+case $which in
+  builtin) corpus=corpus ;;
+  real) corpus=$shared ;;
+  *[!0-9]*) corpus=$which ;;
+  *)
+    corpus=$work/g$which
+    scratch=1
+    if [ ! -d "$corpus" ]; then
+      "$bin" gen --docs "$which" --seed 1 --out "$corpus" >/dev/null
+    fi
+    ;;
+esac
+[ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
+corpus=$(realpath "$corpus")
+name=$(basename "$corpus")
+index=$work/index-$name
+
+row() { printf '%-28s %s\n' "$1:" "$2"; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "== $corpus at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%F %H:%M') UTC, load $(load)"
+row "corpus" "$(du -sb "$corpus" | awk '{printf "%.1f MB", $1 / 1048576}')"
+
+# Index build: a fresh folder, so every file is read, segmented and written.
+rm -rf "$index"
+timing=$(mktemp)
+if [ -x /usr/bin/time ]; then
+  summary=$(/usr/bin/time -o "$timing" -f 'wall %e s, user %U s, sys %S s, peak RSS %M KB' \
+    "$bin" index --corpus "$corpus" --index "$index" 2>&1 | grep 'files seen')
+  row "index build" "$summary"
+  row "index build time" "$(cat "$timing")"
+else
+  row "index build" "$("$bin" index --corpus "$corpus" --index "$index" 2>&1 | grep 'files seen')"
+fi
+rm -f "$timing"
+row "index size on disk" "$(du -sh "$index" | cut -f1)"
+
+# Start a server (extra flags in "$@"), set $pid and $url once it prints its address.
+serve() {
+  coproc SERVER { exec "$bin" serve --corpus "$1" --index "$index" --addr 127.0.0.1:0 "${@:2}" 2>/dev/null; }
+  pid=$SERVER_PID
+  local line
+  while read -r line <&"${SERVER[0]}"; do
+    if [[ $line == *"listening on "* ]]; then url=${line##*listening on }; return 0; fi
+  done
+  echo "server exited before listening" >&2
+  exit 1
+}
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+rss() { grep -E "^($1):" "/proc/$pid/status" | awk '{printf "%s %d MB  ", $1, $2 / 1024}'; }
+
+# Start-up on the existing index: spawn to the `listening on` line (dictionary load and the
+# reconcile sync included), four times.
+times=()
+for _ in 1 2 3 4; do
+  t0=$(date +%s%N)
+  serve "$corpus" --no-watch
+  times+=("$(( ($(date +%s%N) - t0) / 1000000 )) ms")
+  stop
+done
+row "start-up (4 spawns)" "${times[*]}"
+
+serve "$corpus" --no-watch --cache-mb 0
+row "RSS after start" "$(rss VmRSS)"
+for c in 1 8 64; do
+  row "HTTP c=$c, cache off" "$("$bin" bench --url "$url" --concurrency "$c" --duration "$secs" 2>&1 | tail -1)"
+done
+row "suggest c=8" "$("$bin" bench --url "$url/api/suggest?q={q}" --queries benches/suggest.txt \
+  --concurrency 8 --duration "$((secs < 5 ? secs : 5))" 2>&1 | tail -1)"
+row "RSS after load" "$(rss 'VmRSS|RssAnon|RssFile')"
+stop
+serve "$corpus" --no-watch
+row "HTTP c=64, cache on" "$("$bin" bench --url "$url" --concurrency 64 --duration "$secs" 2>&1 | tail -1)"
+stop
+
+# Freshness: save → searchable through the watcher.
+fresh=$corpus
+if [ "$scratch" = 0 ]; then
+  fresh=$work/fresh-$name
+  rm -rf "$fresh"
+  cp -r "$corpus" "$fresh"
+fi
+serve "$fresh"
+sleep 2
+row "freshness ($saves saves)" "$("$bin" bench --url "$url" --freshness "$fresh" --saves "$saves" --gap 0.3 2>&1 | tail -1)"
+stop
+[ "$scratch" = 1 ] || rm -rf "$fresh"
+
+if [ "${GROWTH_LATENCY:-1}" != 0 ]; then
+  BANSHI_BENCH_ROUNDS=$rounds BANSHI_BENCH_INDEX=$index cargo bench --quiet --bench latency 2>/dev/null |
+    grep -E '^(in-process|suggest over)' | sed 's/^/  /'
+fi
+echo "== done $(date -u '+%H:%M') UTC, load $(load)"
