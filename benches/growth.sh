@@ -45,7 +45,8 @@ case $which in
 esac
 [ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
 corpus=$(realpath "$corpus")
-name=$(basename "$corpus")
+case $which in builtin | real | *[!0-9]*) name=$which ;; *) name=g$which ;; esac
+name=${name//\//_}
 index=$work/index-$name
 
 row() { printf '%-28s %s\n' "$1:" "$2"; }
@@ -106,6 +107,12 @@ serve "$corpus" --no-watch
 row "HTTP c=64, cache on" "$("$bin" bench --url "$url" --concurrency 64 --duration "$secs" 2>&1 | tail -1)"
 stop
 
+# The in-process mix, before the freshness saves add segments to the index.
+if [ "${GROWTH_LATENCY:-1}" != 0 ]; then
+  BANSHI_BENCH_ROUNDS=$rounds BANSHI_BENCH_INDEX=$index cargo bench --quiet --bench latency 2>/dev/null |
+    grep -E '^(in-process|suggest over)' | sed 's/^/  /'
+fi
+
 # Freshness: save → searchable through the watcher.
 fresh=$corpus
 if [ "$scratch" = 0 ]; then
@@ -119,8 +126,4 @@ row "freshness ($saves saves)" "$("$bin" bench --url "$url" --freshness "$fresh"
 stop
 [ "$scratch" = 1 ] || rm -rf "$fresh"
 
-if [ "${GROWTH_LATENCY:-1}" != 0 ]; then
-  BANSHI_BENCH_ROUNDS=$rounds BANSHI_BENCH_INDEX=$index cargo bench --quiet --bench latency 2>/dev/null |
-    grep -E '^(in-process|suggest over)' | sed 's/^/  /'
-fi
 echo "== done $(date -u '+%H:%M') UTC, load $(load)"

@@ -176,3 +176,60 @@ fn freshness_needs_a_folder_a_server_and_sane_numbers() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--freshness"), "{}", stderr(&out));
 }
+
+/// `benches/growth.sh`, the chain behind BENCHMARKS.md's per-size table, end to end on the
+/// built-in corpus with short runs: every row is printed, every load run is error-free, the
+/// index it builds is where it says, and the corpus is left as it was (freshness writes into a
+/// copy). The in-process mix (`cargo bench`) is left out here: it would build a second profile.
+#[test]
+fn the_growth_script_prints_every_row_of_the_table() {
+    let work = tempdir();
+    let before: Vec<_> = walkdir::WalkDir::new(builtin_corpus())
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .collect();
+    let out = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/growth.sh"))
+        .arg("builtin")
+        .env("BANSHI_BIN", env!("CARGO_BIN_EXE_banshi"))
+        .env("BANSHI_GROWTH_DIR", work.path())
+        .env("GROWTH_SECS", "1")
+        .env("GROWTH_SAVES", "3")
+        .env("GROWTH_LATENCY", "0")
+        .output()
+        .expect("bash runs");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for row in [
+        "index build:",
+        "index size on disk:",
+        "start-up (4 spawns):",
+        "RSS after start:",
+        "HTTP c=1, cache off:",
+        "HTTP c=8, cache off:",
+        "HTTP c=64, cache off:",
+        "suggest c=8:",
+        "RSS after load:",
+        "HTTP c=64, cache on:",
+        "freshness (3 saves):",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row:?} row in:\n{text}"));
+        if row.starts_with("HTTP") || row.starts_with("suggest") || row.starts_with("fresh") {
+            assert!(
+                line.ends_with(" 0 errors") || line.contains("; 0 errors;"),
+                "{line}"
+            );
+        }
+    }
+    assert!(text.contains("85 documents"), "{text}");
+    assert!(text.matches(" ms").count() >= 4, "{text}");
+    assert!(work.path().join("index-builtin/meta.json").exists());
+    let after: Vec<_> = walkdir::WalkDir::new(builtin_corpus())
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .collect();
+    assert_eq!(before, after, "the corpus changed");
+}
