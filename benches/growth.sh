@@ -17,6 +17,7 @@
 # cache would answer most of it; one run at concurrency 64 with the default cache follows.
 # Freshness saves files into a copy of the corpus (a generated corpus: in place; the files are
 # removed afterwards either way) through a server with the watcher on and default settings.
+# Linux: RSS comes from /proc. The servers' logs go to $BANSHI_GROWTH_DIR/server.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:?usage: benches/growth.sh builtin|real|N|DIR [ROUNDS]}
@@ -58,26 +59,27 @@ row "corpus" "$(du -sb "$corpus" | awk '{printf "%.1f MB", $1 / 1048576}')"
 # Index build: a fresh folder, so every file is read, segmented and written.
 rm -rf "$index"
 timing=$(mktemp)
-if [ -x /usr/bin/time ]; then
-  summary=$(/usr/bin/time -o "$timing" -f 'wall %e s, user %U s, sys %S s, peak RSS %M KB' \
-    "$bin" index --corpus "$corpus" --index "$index" 2>&1 | grep 'files seen')
-  row "index build" "$summary"
-  row "index build time" "$(cat "$timing")"
-else
-  row "index build" "$("$bin" index --corpus "$corpus" --index "$index" 2>&1 | grep 'files seen')"
+timed=()
+[ -x /usr/bin/time ] && timed=(/usr/bin/time -o "$timing" -f 'wall %e s, user %U s, sys %S s, peak RSS %M KB')
+if ! out=$("${timed[@]}" "$bin" index --corpus "$corpus" --index "$index" 2>&1); then
+  echo "$out" >&2
+  exit 1
 fi
+row "index build" "$(grep 'files seen' <<<"$out")"
+[ -s "$timing" ] && row "index build time" "$(cat "$timing")"
 rm -f "$timing"
 row "index size on disk" "$(du -sh "$index" | cut -f1)"
 
 # Start a server (extra flags in "$@"), set $pid and $url once it prints its address.
 serve() {
-  coproc SERVER { exec "$bin" serve --corpus "$1" --index "$index" --addr 127.0.0.1:0 "${@:2}" 2>/dev/null; }
+  coproc SERVER { exec "$bin" serve --corpus "$1" --index "$index" --addr 127.0.0.1:0 "${@:2}" 2>"$work/server.log"; }
   pid=$SERVER_PID
   local line
   while read -r line <&"${SERVER[0]}"; do
     if [[ $line == *"listening on "* ]]; then url=${line##*listening on }; return 0; fi
   done
-  echo "server exited before listening" >&2
+  echo "server exited before listening:" >&2
+  tail -5 "$work/server.log" >&2
   exit 1
 }
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
