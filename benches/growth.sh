@@ -7,8 +7,8 @@
 #   WHICH   builtin | real | N (generated: `banshi gen --docs N --seed 1`, reused if present)
 #           | a corpus folder
 #   ROUNDS  rounds of the in-process mix (default 10)
-# env: BANSHI_BIN (default target/release/banshi, built if missing), BANSHI_GROWTH_DIR (scratch,
-#      default /tmp/banshi-growth), BANSHI_SHARED_CORPUS (default ../shared/corpus),
+# env: BANSHI_BIN (default: target/release/banshi, built from this tree first),
+#      BANSHI_GROWTH_DIR (scratch, default /tmp/banshi-growth), BANSHI_SHARED_CORPUS (default ../shared/corpus),
 #      GROWTH_SECS (seconds per HTTP run, default 8), GROWTH_SAVES (freshness saves, default 50),
 #      GROWTH_LATENCY=0 skips the in-process mix (it runs `cargo bench --bench latency`).
 #
@@ -28,7 +28,8 @@ secs=${GROWTH_SECS:-8}
 saves=${GROWTH_SAVES:-50}
 shared=${BANSHI_SHARED_CORPUS:-../shared/corpus}
 mkdir -p "$work"
-[ -x "$bin" ] || cargo build --release --quiet
+# The figures are for the code in this tree: build it, unless a binary was named.
+[ -n "${BANSHI_BIN:-}" ] || cargo build --release --quiet
 bin=$(realpath "$bin")
 
 scratch=0
