@@ -8,7 +8,8 @@
 #           | a corpus folder
 #   ROUNDS  rounds of the in-process mix (default 10)
 # env: BANSHI_BIN (default: target/release/banshi, built from this tree first),
-#      BANSHI_GROWTH_DIR (scratch, default /tmp/banshi-growth), BANSHI_SHARED_CORPUS (default ../shared/corpus),
+#      BANSHI_GROWTH_DIR (scratch, default /tmp/banshi-growth),
+#      BANSHI_SHARED_CORPUS (default ../shared/corpus),
 #      GROWTH_SECS (seconds per HTTP run, default 8), GROWTH_SAVES (freshness saves, default 50),
 #      GROWTH_LATENCY=0 skips the in-process mix (it runs `cargo bench --bench latency`).
 #
