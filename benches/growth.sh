@@ -20,10 +20,16 @@
 # removed afterwards either way) through a server with the watcher on and default settings.
 # Linux: RSS comes from /proc. The servers' logs go to $BANSHI_GROWTH_DIR/server.log.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 which=${1:?usage: benches/growth.sh builtin|real|N|DIR [ROUNDS]}
 rounds=${2:-10}
-work=${BANSHI_GROWTH_DIR:-/tmp/banshi-growth}
+# Paths given by the caller are taken relative to where it runs, before moving to the repo.
+case $which in
+  builtin | real) ;;
+  *[!0-9]*) which=$(realpath -m "$which") ;;
+esac
+[ -n "${BANSHI_BIN:-}" ] && BANSHI_BIN=$(realpath "$BANSHI_BIN")
+work=$(realpath -m "${BANSHI_GROWTH_DIR:-/tmp/banshi-growth}")
+cd "$(dirname "$0")/.."
 bin=${BANSHI_BIN:-target/release/banshi}
 secs=${GROWTH_SECS:-8}
 saves=${GROWTH_SAVES:-50}
@@ -33,14 +39,14 @@ mkdir -p "$work"
 [ -n "${BANSHI_BIN:-}" ] || cargo build --release --quiet
 bin=$(realpath "$bin")
 
+# The corpus, the name of its index folder, and whether freshness may write into it.
 scratch=0
 case $which in
-  builtin) corpus=corpus ;;
-  real) corpus=$shared ;;
-  *[!0-9]*) corpus=$which ;;
+  builtin) corpus=corpus name=builtin ;;
+  real) corpus=$shared name=real ;;
+  *[!0-9]*) corpus=$which name=${which//\//_} ;;
   *)
-    corpus=$work/g$which
-    scratch=1
+    corpus=$work/g$which name=g$which scratch=1
     if [ ! -d "$corpus" ]; then
       "$bin" gen --docs "$which" --seed 1 --out "$corpus" >/dev/null
     fi
@@ -48,8 +54,6 @@ case $which in
 esac
 [ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
 corpus=$(realpath "$corpus")
-case $which in builtin | real | *[!0-9]*) name=$which ;; *) name=g$which ;; esac
-name=${name//\//_}
 index=$work/index-$name
 
 row() { printf '%-28s %s\n' "$1:" "$2"; }
