@@ -11,7 +11,8 @@
 #      BANSHI_GROWTH_DIR (scratch, default /tmp/banshi-growth),
 #      BANSHI_SHARED_CORPUS (default ../shared/corpus),
 #      GROWTH_SECS (seconds per HTTP run, default 8), GROWTH_SAVES (freshness saves, default 50),
-#      GROWTH_LATENCY=0 skips the in-process mix (it runs `cargo bench --bench latency`).
+#      GROWTH_LATENCY=0 skips the rows that run `cargo bench` (the in-process mix and the
+#      yardstick).
 #
 # The load generator shares the machine with the server, as the targets in issue 5 assume.
 # HTTP search runs are with the response cache off (`--cache-mb 0`): the mix repeats, and the
@@ -19,6 +20,9 @@
 # Freshness saves files into a copy of the corpus (a generated corpus: in place; the files are
 # removed afterwards either way) through a server with the watcher on and default settings.
 # Linux: RSS comes from /proc. The servers' logs go to $BANSHI_GROWTH_DIR/server.log.
+# The yardstick rows, first and last, time raw jieba on one thread (see `yardstick` below):
+# this VM's speed has drifted 2x between days, so figures from two runs compare only beside
+# their yardsticks.
 set -euo pipefail
 which=${1:?usage: benches/growth.sh builtin|real|N|DIR [ROUNDS]}
 rounds=${2:-10}
@@ -58,9 +62,20 @@ index=$work/index-$name
 
 row() { printf '%-28s %s\n' "$1:" "$2"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# The machine's speed now: jieba's search mode over the built-in corpus on one thread, the
+# indexing target's own yardstick (criterion's `indexing/builtin_raw_jieba`, median of its
+# throughput interval).
+yardstick() {
+  [ "${GROWTH_LATENCY:-1}" != 0 ] || return 0
+  local out t
+  out=$(cargo bench --quiet --bench indexing -- --noplot 'indexing/builtin_raw_jieba$' 2>/dev/null)
+  t=$(grep -o -m1 'thrpt: *\[[^]]*\]' <<<"$out" | awk '{print $4, $5}')
+  row "yardstick ($1)" "raw jieba ${t:-?} (one thread, built-in corpus)"
+}
 
 echo "== $corpus at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%F %H:%M') UTC, load $(load)"
 row "corpus" "$(du -sb "$corpus" | awk '{printf "%.1f MB", $1 / 1048576}')"
+yardstick start
 
 # Index build: a fresh folder, so every file is read, segmented and written.
 rm -rf "$index"
@@ -133,5 +148,6 @@ sleep 2
 row "freshness ($saves saves)" "$("$bin" bench --url "$url" --freshness "$fresh" --saves "$saves" --gap 0.3 2>&1 | tail -1)"
 stop
 [ "$scratch" = 1 ] || rm -rf "$fresh"
+yardstick end
 
 echo "== done $(date -u '+%H:%M') UTC, load $(load)"

@@ -180,7 +180,8 @@ fn freshness_needs_a_folder_a_server_and_sane_numbers() {
 /// `benches/growth.sh`, the chain behind BENCHMARKS.md's per-size table, end to end on the
 /// built-in corpus with short runs: every row is printed, every load run is error-free, the
 /// index it builds is where it says, and the corpus is left as it was (freshness writes into a
-/// copy). The in-process mix (`cargo bench`) is left out here: it would build a second profile.
+/// copy). The rows that run `cargo bench` (the in-process mix, the yardstick) are left out
+/// here: they would build a second profile.
 #[test]
 fn the_growth_script_prints_every_row_of_the_table() {
     let work = tempdir();
