@@ -19,7 +19,8 @@
 # cache would answer most of it; one run at concurrency 64 with the default cache follows.
 # Freshness saves files into a copy of the corpus (a generated corpus: in place; the files are
 # removed afterwards either way) through a server with the watcher on and default settings.
-# Linux: RSS comes from /proc. The servers' logs go to $BANSHI_GROWTH_DIR/server.log.
+# Linux: RSS comes from /proc. The servers' logs go to $BANSHI_GROWTH_DIR/server.log (the
+# freshness server's at `info`, whose watcher syncs give a row).
 # The yardstick rows, first and last, time raw jieba on one thread (see `yardstick` below):
 # this VM's speed has drifted 2x between days, so figures from two runs compare only beside
 # their yardsticks.
@@ -143,10 +144,15 @@ if [ "$scratch" = 0 ]; then
   rm -rf "$fresh"
   cp -r "$corpus" "$fresh"
 fi
-serve "$fresh"
+# The server logs its watcher's syncs (`BANSHI_LOG=info`), so a slow save can be told apart
+# from a slow sync afterwards.
+BANSHI_LOG=info serve "$fresh"
 sleep 2
 row "freshness ($saves saves)" "$("$bin" bench --url "$url" --freshness "$fresh" --saves "$saves" --gap 0.3 2>&1 | tail -1)"
 stop
+syncs=$(sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep 'watcher sync' | grep -o 'elapsed_ms=[0-9]*' |
+  cut -d= -f2 | sort -n || true)
+row "watcher syncs (freshness)" "$(wc -w <<<"$syncs") syncs, slowest $(tail -3 <<<"$syncs" | paste -sd' ') ms (server log)"
 [ "$scratch" = 1 ] || rm -rf "$fresh"
 yardstick end
 

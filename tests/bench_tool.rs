@@ -213,6 +213,7 @@ fn the_growth_script_prints_every_row_of_the_table() {
         "RSS after load:",
         "HTTP c=64, cache on:",
         "freshness (3 saves):",
+        "watcher syncs (freshness):",
     ] {
         let line = text
             .lines()
@@ -225,6 +226,13 @@ fn the_growth_script_prints_every_row_of_the_table() {
             );
         }
     }
+    // The freshness server logged its watcher's syncs: one per save at least.
+    let syncs = text
+        .lines()
+        .find(|l| l.starts_with("watcher syncs (freshness):"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(syncs.is_some_and(|n| n >= 3), "{text}");
     assert!(text.contains("85 documents"), "{text}");
     assert!(text.matches(" ms").count() >= 4, "{text}");
     assert!(work.path().join("index-builtin/meta.json").exists());
