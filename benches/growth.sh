@@ -68,9 +68,14 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # throughput interval).
 yardstick() {
   [ "${GROWTH_LATENCY:-1}" != 0 ] || return 0
-  local out t
-  out=$(cargo bench --quiet --bench indexing -- --noplot 'indexing/builtin_raw_jieba$' 2>/dev/null)
-  t=$(grep -o -m1 'thrpt: *\[[^]]*\]' <<<"$out" | awk '{print $4, $5}')
+  local out t=""
+  # A failing bench leaves the row at "?" and says why on stderr; the other rows still run.
+  if out=$(cargo bench --quiet --bench indexing -- --noplot 'indexing/builtin_raw_jieba$' 2>&1); then
+    t=$(grep -o -m1 'thrpt: *\[[^]]*\]' <<<"$out" | awk '{print $4, $5}')
+  else
+    echo "yardstick: cargo bench --bench indexing failed:" >&2
+    tail -5 <<<"$out" >&2
+  fi
   row "yardstick ($1)" "raw jieba ${t:-?} (one thread, built-in corpus)"
 }
 
