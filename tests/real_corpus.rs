@@ -31,6 +31,10 @@ fn real_corpus_indexes_every_file_or_says_why() {
     // Measured 4,977 documents (2026-11); a floor, not an exact count, so corpus updates do not break it.
     assert!(r.docs > 4500, "{} documents", r.docs);
 
+    // Hits read documents from the store's raw bytes; every real document reads the same
+    // as through tantivy (long laws have three-byte lengths, the catalogue items no body).
+    assert_eq!(common::raw_stored_documents_match(&idx) as u64, r.docs);
+
     let searcher = Searcher::new(idx).unwrap();
     let first = |q: &str| {
         searcher

@@ -601,3 +601,46 @@ fn single_file_and_folder_lookups_agree_with_the_full_pass() {
     let r = syncer.sync_paths(c, &["never.md".into()]).unwrap();
     assert_eq!((r.removed, r.committed), (0, false), "{r:?}");
 }
+
+/// Hits read documents from the store's raw bytes: for the built-in corpus, a body long
+/// enough for a three-byte length, a record without a body and a traditional-script title,
+/// every document reads the same as through tantivy's decoding, and the long one's snippet
+/// shows its match from deep inside it.
+#[test]
+fn raw_stored_documents_read_like_tantivys_decoding() {
+    let index = tempdir();
+    let (mut syncer, _) = open(index.path());
+    syncer.full_sync(&common::builtin_corpus(), &()).unwrap();
+    assert!(common::raw_stored_documents_match(syncer.index()) > 50);
+
+    let corpus = tempdir();
+    let c = corpus.path();
+    let long = format!("{}第九十九条 罕见词语在最后。", "条文内容，".repeat(8_000));
+    write(c, "laws/长法.md", format!("# 长法\n\n{long}"));
+    write(
+        c,
+        "items.jsonl",
+        "{\"事项名称\":\"營業執照補領\",\"事项编码\":\"YC9\",\"申请材料\":[\"身份证\"]}\n",
+    );
+    let index = tempdir();
+    let (mut syncer, searcher) = open(index.path());
+    syncer.full_sync(c, &()).unwrap();
+    assert_eq!(common::raw_stored_documents_match(syncer.index()), 2);
+    searcher.reload().unwrap();
+    let hit = searcher
+        .search(&SearchRequest::new("罕见词语"))
+        .unwrap()
+        .hits
+        .remove(0);
+    assert!(
+        hit.snippet.contains("<em>罕见词语</em>在最后"),
+        "{}",
+        hit.snippet
+    );
+    let hit = searcher
+        .search(&SearchRequest::new("YC9"))
+        .unwrap()
+        .hits
+        .remove(0);
+    assert!(hit.snippet.contains("身份证"), "{}", hit.snippet);
+}

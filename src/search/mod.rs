@@ -17,7 +17,7 @@ mod versions;
 
 use crate::analysis::{whole_key, Analyzer};
 use crate::corpus::{Document, Kind};
-use crate::index::BanshiIndex;
+use crate::index::{BanshiIndex, StoredHit};
 use crate::schema::names;
 use query::{FieldName, ParsedQuery};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::store::StoreReader;
 use tantivy::{DocAddress, Executor, IndexReader, ReloadPolicy, Term};
 
 /// Longest accepted query, in characters.
@@ -49,6 +50,9 @@ const MAX_GROUPS: usize = 24;
 
 /// Below this many documents a query's passes are too short for the segment pool to pay.
 pub const POOL_MIN_DOCS: u64 = 50_000;
+
+/// Decompressed blocks each segment's store reader keeps (tantivy's default for its own).
+const DOC_STORE_BLOCKS: usize = 100;
 
 /// Errors of the search layer: the user's request, or the engine.
 #[derive(Debug, thiserror::Error)]
@@ -260,6 +264,10 @@ pub struct Searcher {
     versions: std::sync::Mutex<versions::Versions>,
     /// Per segment, its facet columns decoded for counting (see [`facet::SegmentFacets`]).
     facets: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<facet::SegmentFacets>>>,
+    /// Per segment, a reader of its stored documents whose raw bytes hits are read from (see
+    /// [`BanshiIndex::stored_hit`]), with its own cache of decompressed blocks; `None` if it
+    /// could not be opened (hits are then decoded through tantivy).
+    stores: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Option<StoreReader>>>>,
     /// Threads of the pool that searches the segments of one query on several cores (see
     /// [`Searcher::run`]); below 2, none.
     pool_threads: usize,
@@ -657,6 +665,7 @@ impl Searcher {
             title_actions: Default::default(),
             versions: Default::default(),
             facets: Default::default(),
+            stores: Default::default(),
             pool_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             segment_pool: std::sync::OnceLock::new(),
             pool_min_docs: POOL_MIN_DOCS,
@@ -733,6 +742,7 @@ impl Searcher {
         self.action_masks(&searcher);
         self.superseded(&searcher);
         self.segment_facets(&searcher);
+        self.stores(&searcher);
     }
 
     /// Identifies the index snapshot searches currently see; changes with every reload.
@@ -789,6 +799,18 @@ impl Searcher {
     /// The decoded facet columns of every segment of `searcher`, decoding missing ones.
     fn segment_facets(&self, searcher: &tantivy::Searcher) -> facet::FacetCache {
         per_segment(&self.facets, searcher, facet::SegmentFacets::load)
+    }
+
+    /// The stored-document readers of every segment of `searcher`, opening missing ones.
+    fn stores(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> Arc<HashMap<tantivy::index::SegmentId, Arc<Option<StoreReader>>>> {
+        per_segment(&self.stores, searcher, |seg| {
+            seg.get_store_reader(DOC_STORE_BLOCKS)
+                .map_err(|e| tracing::warn!(error = %e, "opening a segment's store failed"))
+                .ok()
+        })
     }
 
     /// Which documents of `searcher` are superseded versions (see [`versions`]).
@@ -1011,18 +1033,37 @@ impl Searcher {
         let empty = HashSet::new();
         let terms = if highlight { &plan.highlight } else { &empty };
         let snippets = snippet::Snippets::new(terms);
+        let stores = if hits_addr.is_empty() {
+            Default::default()
+        } else {
+            self.stores(searcher)
+        };
         let mut hits = Vec::with_capacity(hits_addr.len());
         for (score, addr) in hits_addr {
-            let Some(d) = self.index.stored_doc(searcher, addr) else {
-                continue;
+            let seg = searcher.segment_readers().get(addr.segment_ord as usize);
+            let store = seg
+                .and_then(|seg| stores.get(&seg.segment_id()))
+                .and_then(|s| s.as_ref().as_ref());
+            // The raw stored bytes, whose body is checked but not copied; tantivy's decoding
+            // when they cannot be read so (or the body is not UTF-8, and the hit is skipped).
+            let raw = store.and_then(|s| self.index.stored_hit(s, addr.doc_id));
+            let from_raw = raw.and_then(|StoredHit { doc, body }| {
+                let text = body.text()?;
+                Some(self.hit(doc, text, score, &snippets, highlight))
+            });
+            let mut hit = match from_raw {
+                Some(hit) => hit,
+                None => {
+                    let Some(mut d) = self.index.stored_doc(searcher, addr) else {
+                        continue;
+                    };
+                    let body = std::mem::take(&mut d.body);
+                    self.hit(d, &body, score, &snippets, highlight)
+                }
             };
-            let old = searcher
-                .segment_readers()
-                .get(addr.segment_ord as usize)
+            hit.superseded = seg
                 .and_then(|seg| plan.priors.superseded.get(&seg.segment_id()))
                 .is_some_and(|o| o.get(addr.doc_id as usize) == Some(&true));
-            let mut hit = self.hit(d, score, &snippets, highlight);
-            hit.superseded = old;
             hits.push(hit);
         }
         Ok((
@@ -1043,21 +1084,24 @@ impl Searcher {
         ))
     }
 
+    /// `d`'s hit, its snippet from `body` (its materials when the body is blank).
     fn hit(
         &self,
-        mut d: Document,
+        d: Document,
+        body: &str,
         score: f32,
         snippets: &snippet::Snippets,
         highlight: bool,
     ) -> Hit {
         let a = self.analyzer();
-        // Taken, not cloned: a law body can be 100 KB and the hit doesn't carry it.
-        let body_source = if d.body.trim().is_empty() {
-            d.materials.join("；")
+        let materials;
+        let body_source = if body.trim().is_empty() {
+            materials = d.materials.join("；");
+            &materials
         } else {
-            std::mem::take(&mut d.body)
+            body
         };
-        let snip = snippets.snippet(a, &body_source, snippet::SNIPPET_CHARS);
+        let snip = snippets.snippet(a, body_source, snippet::SNIPPET_CHARS);
         let title_highlighted = if highlight {
             snippet::highlight(a, &d.title, snippets.terms())
         } else {

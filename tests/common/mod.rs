@@ -195,3 +195,25 @@ pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) ->
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Every live document of `idx`'s latest commit, read from the store's raw bytes as search
+/// hits are (`BanshiIndex::stored_hit`), equals tantivy's own decoding of it
+/// (`BanshiIndex::stored_doc`), body included. Returns how many documents were compared.
+#[allow(dead_code)]
+pub fn raw_stored_documents_match(idx: &banshi::BanshiIndex) -> usize {
+    let searcher = idx.tantivy().reader().unwrap().searcher();
+    let mut compared = 0;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let store = seg.get_store_reader(10).unwrap();
+        for doc in (0..seg.max_doc()).filter(|d| !seg.is_deleted(*d)) {
+            let addr = tantivy::DocAddress::new(ord as u32, doc);
+            let want = idx.stored_doc(&searcher, addr).expect("tantivy decodes it");
+            let raw = idx.stored_hit(&store, doc).expect("its raw bytes read");
+            let mut got = raw.doc;
+            got.body = raw.body.text().expect("its body is UTF-8").to_string();
+            assert_eq!(got, want, "document {doc} of segment {ord}");
+            compared += 1;
+        }
+    }
+    compared
+}
