@@ -14,7 +14,7 @@
 use super::Priors;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader};
+use tantivy::{DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
 /// A clause that only adds to the score, with an upper bound of what it adds.
 pub(super) struct Bonus {
@@ -75,12 +75,7 @@ impl<C: Collector> Collector for Ranked<C> {
         // Each bonus with the sum of its own and the later ones' bounds.
         let mut rest: Score = self.bonus.iter().map(|(_, b)| b).sum();
         for (w, bound) in &self.bonus {
-            let scorer = w.scorer(reader, 1.0)?;
-            bonus.push(Pending {
-                next: scorer.doc(),
-                scorer,
-                rest,
-            });
+            bonus.push(Pending::new(w.scorer(reader, 1.0)?, rest));
             rest -= bound;
         }
         Ok(RankedSegment {
@@ -113,13 +108,51 @@ impl<C: Collector> Collector for Ranked<C> {
     }
 }
 
-/// A bonus clause's scorer in one segment.
+/// A bonus clause's scorer in one segment, asked about one document at a time with
+/// `seek_danger`: a phrase's `seek` to a document holding its words but not the phrase reads
+/// on, through the positions of every later document holding them, to the next match (for
+/// 办理社保 at 100k documents, most of the positions of the tier), where `seek_danger` checks
+/// only the document asked about.
 struct Pending {
     scorer: Box<dyn Scorer>,
-    /// The scorer's document, kept here: most documents are decided without calling it.
+    /// No match before this document: most documents are decided without calling the scorer.
     next: DocId,
+    /// The document the scorer was last found on (valid to score), or `TERMINATED`. After a
+    /// miss the scorer is in tantivy's "danger" state and is only ever asked `seek_danger`
+    /// again, for a later document.
+    at: DocId,
     /// The most this bonus and the ones after it can add.
     rest: Score,
+}
+
+impl Pending {
+    fn new(scorer: Box<dyn Scorer>, rest: Score) -> Pending {
+        let doc = scorer.doc();
+        Pending {
+            next: doc,
+            at: doc,
+            scorer,
+            rest,
+        }
+    }
+
+    /// Whether the clause matches `doc`; documents are asked about in increasing order.
+    fn matches(&mut self, doc: DocId) -> bool {
+        if doc < self.next {
+            return false;
+        }
+        if self.at != doc {
+            match self.scorer.seek_danger(doc) {
+                SeekDangerResult::Found => self.at = doc,
+                SeekDangerResult::SeekLowerBound(bound) => {
+                    self.next = bound;
+                    self.at = TERMINATED;
+                    return false;
+                }
+            }
+        }
+        true
+    }
 }
 
 /// One segment of [`Ranked`].
@@ -159,10 +192,7 @@ impl<S: SegmentCollector> SegmentCollector for RankedSegment<S> {
                     return;
                 }
             }
-            if b.next < doc {
-                b.next = b.scorer.seek(doc);
-            }
-            if b.next == doc {
+            if b.matches(doc) {
                 score += b.scorer.score();
             }
         }
@@ -236,7 +266,7 @@ fn best_first<D: Ord>(a: &(Score, D), b: &(Score, D)) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, TermQuery};
+    use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};
     use tantivy::{doc, Index, IndexWriter, Term};
 
@@ -327,6 +357,83 @@ mod tests {
                     addrs(&want),
                     "limit {limit} offset {offset}"
                 );
+            }
+        }
+    }
+
+    /// A phrase bonus, asked about documents holding both its words but not the phrase (where
+    /// its scorer is left in tantivy's "danger" state) right before and after ones holding it:
+    /// the page equals the eager query's, and without the bonus it would not.
+    #[test]
+    fn phrase_bonuses_asked_one_document_at_a_time() {
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        for i in 0..300 {
+            let text = match i % 6 {
+                // The phrase, in longer documents (lower scores on `a` alone), one of them
+                // right after a document with both words but not the phrase.
+                0 | 4 => format!("a b {}", "z ".repeat(i % 7)),
+                // Both words, not the phrase; denser in `a`.
+                1 | 2 => format!("b q a a {}", "y ".repeat(i % 3)),
+                3 => format!("a x b a{i}"),
+                _ => format!("a c{i}"),
+            };
+            w.add_document(doc!(f => text)).expect("add");
+        }
+        w.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let term = |t: &str| Term::from_field_text(f, t);
+        let a: Box<dyn Query> = Box::new(TermQuery::new(term("a"), IndexRecordOption::WithFreqs));
+        let phrase = || -> Box<dyn Query> {
+            let q = PhraseQuery::new(vec![term("a"), term("b")]);
+            Box::new(BoostQuery::new(Box::new(q), 2.0))
+        };
+        let bound = 2.0 * super::super::bm25_bound(&searcher, &[term("a"), term("b")]);
+        let priors = super::super::Priors::for_query("", &[]);
+        let ranked = |limit, offset, bonus: bool| {
+            let scoring = EnableScoring::enabled_from_searcher(&searcher);
+            let ranked = Ranked {
+                limit,
+                offset,
+                priors: priors.clone(),
+                bonus: if bonus {
+                    vec![(phrase().weight(scoring).expect("weight"), bound)]
+                } else {
+                    Vec::new()
+                },
+                companion: Count,
+            };
+            searcher.search(&*a, &ranked).expect("ranked")
+        };
+        let eager = BooleanQuery::new(vec![
+            (Occur::Must, a.box_clone()),
+            (Occur::Should, phrase()),
+        ]);
+        let addrs = |v: &[(Score, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+        for (limit, offset) in [
+            (1, 0),
+            (10, 0),
+            (10, 5),
+            (30, 0),
+            (70, 0),
+            (20, 100),
+            (100, 250),
+        ] {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
+            let want = searcher.search(&eager, &top).expect("eager");
+            let (got, count) = ranked(limit, offset, true);
+            assert_eq!(count, 300);
+            assert_eq!(addrs(&got), addrs(&want), "limit {limit} offset {offset}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.0 - w.0).abs() < 1e-3, "{g:?} {w:?}");
+            }
+            if offset == 0 {
+                let (without, _) = ranked(limit, offset, false);
+                assert_ne!(addrs(&without), addrs(&want), "limit {limit}");
             }
         }
     }
