@@ -270,6 +270,29 @@ mod tests {
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};
     use tantivy::{doc, Index, IndexWriter, Term};
 
+    /// `base`'s page through [`Ranked`], with `bonus` (and its bound) as its one bonus clause,
+    /// or none; and the count of `base`'s documents.
+    fn ranked_page(
+        searcher: &tantivy::Searcher,
+        base: &dyn Query,
+        bonus: Option<(&dyn Query, Score)>,
+        limit: usize,
+        offset: usize,
+    ) -> (Vec<(Score, DocAddress)>, usize) {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let ranked = Ranked {
+            limit,
+            offset,
+            priors: super::super::Priors::for_query("", &[]),
+            bonus: bonus
+                .map(|(q, bound)| (q.weight(scoring).expect("weight"), bound))
+                .into_iter()
+                .collect(),
+            companion: Count,
+        };
+        searcher.search(base, &ranked).expect("ranked")
+    }
+
     /// In each of two segments, documents matching only the required word come first and set
     /// the threshold; after them come documents scoring lower on that word whose bonus word
     /// (boosted, as the plan's are) lifts them onto the page. The required word's boost is
@@ -317,21 +340,10 @@ mod tests {
         assert!(first > later, "{first} {later}");
         let bound = 3.0 * super::super::bm25_bound(&searcher, &[term("b")]);
         let k = 0.7 * bound / (first - later);
-        let priors = super::super::Priors::for_query("", &[]);
+        let (base, b) = (query("a", k), query("b", 3.0));
         let ranked = |limit, offset, bonus: bool| {
-            let scoring = EnableScoring::enabled_from_searcher(&searcher);
-            let ranked = Ranked {
-                limit,
-                offset,
-                priors: priors.clone(),
-                bonus: if bonus {
-                    vec![(query("b", 3.0).weight(scoring).expect("weight"), bound)]
-                } else {
-                    Vec::new()
-                },
-                companion: Count,
-            };
-            searcher.search(&*query("a", k), &ranked).expect("ranked")
+            let bonus = bonus.then_some((&*b, bound));
+            ranked_page(&searcher, &*base, bonus, limit, offset)
         };
         let eager = BooleanQuery::new(vec![
             (Occur::Must, query("a", k)),
@@ -391,21 +403,10 @@ mod tests {
             Box::new(BoostQuery::new(Box::new(q), 2.0))
         };
         let bound = 2.0 * super::super::bm25_bound(&searcher, &[term("a"), term("b")]);
-        let priors = super::super::Priors::for_query("", &[]);
+        let b = phrase();
         let ranked = |limit, offset, bonus: bool| {
-            let scoring = EnableScoring::enabled_from_searcher(&searcher);
-            let ranked = Ranked {
-                limit,
-                offset,
-                priors: priors.clone(),
-                bonus: if bonus {
-                    vec![(phrase().weight(scoring).expect("weight"), bound)]
-                } else {
-                    Vec::new()
-                },
-                companion: Count,
-            };
-            searcher.search(&*a, &ranked).expect("ranked")
+            let bonus = bonus.then_some((&*b, bound));
+            ranked_page(&searcher, &*a, bonus, limit, offset)
         };
         let eager = BooleanQuery::new(vec![
             (Occur::Must, a.box_clone()),
