@@ -17,9 +17,12 @@
 //! - a query of one clause, `Must` or a `Should` it requires, is that clause.
 //!
 //! Boosts are not looked through: tantivy's `BoostQuery` does not show its query, and the
-//! plan only boosts leaves (terms and phrases) anyway.
+//! plan only boosts leaves (terms and phrases) anyway. A boosted term is a [`BoostedTerm`],
+//! which does show its term: [`union_terms`] reads a union of terms off a query.
 
-use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Score, Term};
 
 /// `query` with its boolean structure flattened (see the module documentation).
 pub fn flatten(query: Box<dyn Query>) -> Box<dyn Query> {
@@ -81,6 +84,61 @@ fn is_conjunction(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> boo
     min_should == 0
         && clauses.iter().any(|(o, _)| *o == Occur::Must)
         && clauses.iter().all(|(o, _)| *o != Occur::Should)
+}
+
+/// A term (frequencies recorded) with a boost: runs as tantivy's `BoostQuery` of a
+/// `TermQuery` (the same weight and scorer, so a union of them still gets tantivy's term
+/// union), but its term can be read back (see [`union_terms`]).
+#[derive(Clone, Debug)]
+pub(super) struct BoostedTerm {
+    term: Term,
+    boost: Score,
+}
+
+impl BoostedTerm {
+    pub(super) fn new(term: Term, boost: Score) -> BoostedTerm {
+        BoostedTerm { term, boost }
+    }
+
+    fn query(&self) -> BoostQuery {
+        let q = TermQuery::new(self.term.clone(), IndexRecordOption::WithFreqs);
+        BoostQuery::new(Box::new(q), self.boost)
+    }
+}
+
+impl Query for BoostedTerm {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        self.query().weight(scoring)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        visitor(&self.term, false);
+    }
+}
+
+/// The terms whose documents together are `query`'s documents, when `query` is a union (of
+/// unions) of term queries and nothing else; `None` for any other shape. Its documents can
+/// then be gathered from the terms' posting blocks, without running its scorers.
+pub(super) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
+    let mut out = Vec::new();
+    collect_union_terms(query, &mut out).then_some(out)
+}
+
+fn collect_union_terms(query: &dyn Query, out: &mut Vec<Term>) -> bool {
+    if let Some(t) = query.downcast_ref::<BoostedTerm>() {
+        out.push(t.term.clone());
+        true
+    } else if let Some(t) = query.downcast_ref::<TermQuery>() {
+        out.push(t.term().clone());
+        true
+    } else if let Some(b) = query.downcast_ref::<BooleanQuery>() {
+        is_union(b.clauses(), b.get_minimum_number_should_match())
+            && b.clauses()
+                .iter()
+                .all(|(_, q)| collect_union_terms(&**q, out))
+    } else {
+        false
+    }
 }
 
 /// `clauses`, each one of the same shape (`inner` gives its clauses) replaced by its clauses.
@@ -194,6 +252,71 @@ mod tests {
         // A lone exclusion is not its clause.
         let not: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::MustNot, t("a"))]));
         assert_eq!(shape(&*flatten(not)), "(-t)");
+    }
+
+    /// Unions (of unions) of terms, boosted or not, are read as their terms; anything else
+    /// (a conjunction, an exclusion, a union requiring two clauses, a phrase) is not. A
+    /// boosted term scores as tantivy's boosted term query.
+    #[test]
+    fn unions_of_terms_are_read_as_their_terms() {
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).expect("writer");
+        for text in ["a b", "a a c", "b d", "c"] {
+            w.add_document(doc!(f => text)).expect("add");
+        }
+        w.commit().expect("commit");
+        let key = |w: &str| Term::from_field_text(f, w);
+        let boosted = |w: &str| -> Box<dyn Query> { Box::new(BoostedTerm::new(key(w), 2.5)) };
+        let plain = |w: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(key(w), IndexRecordOption::Basic))
+        };
+        let of = |occur: Occur, qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                qs.into_iter().map(|q| (occur, q)).collect(),
+            ))
+        };
+        let nested = of(
+            Occur::Should,
+            vec![
+                boosted("a"),
+                of(Occur::Should, vec![plain("b"), boosted("c")]),
+            ],
+        );
+        assert_eq!(
+            union_terms(&*nested),
+            Some(vec![key("a"), key("b"), key("c")])
+        );
+        assert_eq!(union_terms(&*boosted("d")), Some(vec![key("d")]));
+        let not_unions: Vec<Box<dyn Query>> = vec![
+            of(Occur::Must, vec![boosted("a"), boosted("b")]),
+            of(
+                Occur::Should,
+                vec![boosted("a"), of(Occur::Must, vec![plain("b")])],
+            ),
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, boosted("a")),
+                (Occur::MustNot, boosted("b")),
+            ])),
+            Box::new(BooleanQuery::with_minimum_required_clauses(
+                vec![(Occur::Should, boosted("a")), (Occur::Should, boosted("b"))],
+                2,
+            )),
+            Box::new(tantivy::query::PhraseQuery::new(vec![key("a"), key("b")])),
+            Box::new(BooleanQuery::new(vec![])),
+        ];
+        for q in not_unions {
+            assert_eq!(union_terms(&*q), None, "{q:?}");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        let top = TopDocs::with_limit(10).order_by_score();
+        for x in ["a", "b", "c"] {
+            let ours = searcher.search(&*boosted(x), &top).expect("ours");
+            let theirs = searcher.search(&*term(f, x, 2.5), &top).expect("theirs");
+            assert!(!ours.is_empty());
+            assert_eq!(ours, theirs, "{x}");
+        }
     }
 
     #[test]

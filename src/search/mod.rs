@@ -706,22 +706,33 @@ impl Searcher {
         } else {
             EnableScoring::disabled_from_searcher(searcher)
         };
+        let query = flatten::flatten(query.box_clone());
+        self.with_executor(searcher, few, |executor| {
+            searcher.search_with_executor(&*query, collector, executor, scoring)
+        })
+    }
+
+    /// `f` with the executor a query's segments are searched with (see [`Self::run`]).
+    fn with_executor<R>(
+        &self,
+        searcher: &tantivy::Searcher,
+        few: bool,
+        f: impl FnOnce(&Executor) -> R,
+    ) -> R {
         let serial = Executor::single_thread();
         let pooled = !few
             && self.pool_threads > 1
             && searcher.segment_readers().len() > 1
             && self.in_flight.load(Ordering::Relaxed) <= 1
             && searcher.num_docs() >= self.pool_min_docs;
-        let executor = if pooled {
+        if pooled {
             let pool = self
                 .segment_pool
                 .get_or_init(|| segment_pool(self.pool_threads));
-            pool.as_ref().unwrap_or(&serial)
+            f(pool.as_ref().unwrap_or(&serial))
         } else {
-            &serial
-        };
-        let query = flatten::flatten(query.box_clone());
-        searcher.search_with_executor(&*query, collector, executor, scoring)
+            f(&serial)
+        }
     }
 
     /// The index searched.
@@ -998,9 +1009,17 @@ impl Searcher {
         // filters. Facets whose field is not filtered share one pass with the total; each
         // filtered field needs a pass of its own.
         let mut facets = Facets::default();
-        let (count, mut counted) = match walked {
-            Some(fruit) => fruit,
-            None => self.run(searcher, &*with(&*plan.matches, None), &counter, false)?,
+        // A plain union of terms (no filter, phrase or exclusion beside it): its documents are
+        // gathered from the terms' posting blocks (see `FacetCounts::count_term_union`).
+        let term_union = (filters.is_empty() && plan.common.is_empty())
+            .then(|| flatten::union_terms(&*plan.matches))
+            .flatten();
+        let (count, mut counted) = match (walked, term_union) {
+            (Some(fruit), _) => fruit,
+            (None, Some(terms)) => self.with_executor(searcher, false, |executor| {
+                counter.count_term_union(searcher, &terms, executor)
+            })?,
+            (None, None) => self.run(searcher, &*with(&*plan.matches, None), &counter, false)?,
         };
         total = count;
         for (i, name) in facet::FIELDS.iter().enumerate() {
@@ -1185,8 +1204,7 @@ impl Searcher {
     /// `word` in the field `name`, boosted; and its term.
     fn field_word(&self, name: &str, word: &str, boost: f32) -> (Box<dyn Query>, Term) {
         let t = Term::from_field_text(self.field(name), word);
-        let q = TermQuery::new(t.clone(), IndexRecordOption::WithFreqs);
-        (Box::new(BoostQuery::new(Box::new(q), boost)), t)
+        (Box::new(flatten::BoostedTerm::new(t.clone(), boost)), t)
     }
 
     /// `words` as a phrase in the field `name`, boosted; and its terms.
@@ -1649,6 +1667,83 @@ impl Searcher {
 mod tests {
     use super::*;
 
+    /// The built-in corpus's files copied under `to`; the files (as found in the built-in
+    /// corpus, with their paths relative to it).
+    fn copy_builtin(to: &std::path::Path) -> Vec<crate::corpus::CorpusFile> {
+        let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let (files, _) = crate::corpus::walk(&builtin).expect("built-in corpus");
+        for f in &files {
+            let dest = to.join(&f.rel);
+            std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&f.abs, dest).expect("copy");
+        }
+        files
+    }
+
+    /// A plan's matches read as a union of terms count (documents and every facet) exactly
+    /// as the query does, in segments with deleted documents too.
+    #[test]
+    fn term_unions_count_as_their_queries() {
+        let dir = tempfile::tempdir().expect("temp folder");
+        let analyzer = Analyzer::load_default();
+        let corpus = tempfile::tempdir().expect("temp folder");
+        let files = copy_builtin(corpus.path());
+        let (idx, _) = BanshiIndex::open_or_create(dir.path(), analyzer.clone()).expect("index");
+        let mut syncer = crate::Syncer::open(idx).expect("writer");
+        syncer.full_sync(corpus.path(), &()).expect("sync");
+        // Rewrite a few files: their old documents stay behind as deleted ones.
+        let changed: Vec<String> = files.iter().step_by(5).map(|f| f.rel.clone()).collect();
+        for rel in &changed {
+            let p = corpus.path().join(rel);
+            let mut text = std::fs::read(&p).expect("read");
+            text.extend_from_slice(b"\n");
+            std::fs::write(&p, text).expect("write");
+        }
+        syncer.sync_paths(corpus.path(), &changed).expect("sync");
+        drop(syncer);
+        let s = Searcher::new(BanshiIndex::open(dir.path(), analyzer).expect("open"))
+            .expect("searcher");
+        let searcher = s.tantivy_searcher();
+        assert!(
+            searcher
+                .segment_readers()
+                .iter()
+                .any(|r| r.num_deleted_docs() > 0),
+            "no deleted documents to skip"
+        );
+        let counter = facet::FacetCounts::new(s.segment_facets(&searcher), [true; 4]);
+        let mut unions = 0;
+        for q in [
+            "营业执照",
+            "营业执照 材料",
+            "身份证丢了怎么补办",
+            "社保卡丢了怎么补办",
+            "开饭店需要什么",
+            "公积金提取",
+            "醫療保險",
+            // Found by its code alone (the code field), not by a word.
+            "YC0310000101",
+            "户口迁移 落户",
+            "驾照到期",
+            "\"营业执照\" 办理",
+        ] {
+            let plan = s.plan(&searcher, &ParsedQuery::parse(q));
+            let want = s
+                .run(&searcher, &*plan.matches, &counter, false)
+                .expect("query pass");
+            let Some(terms) = flatten::union_terms(&*plan.matches) else {
+                continue;
+            };
+            unions += 1;
+            let got = counter
+                .count_term_union(&searcher, &terms, &Executor::single_thread())
+                .expect("term pass");
+            assert!(want.0 > 0, "{q}: nothing matched");
+            assert_eq!(got, want, "{q}");
+        }
+        assert!(unions >= 8, "only {unions} plans were unions of terms");
+    }
+
     /// Lazily scored bonuses (see [`ranked`]) give the page the eager query gives, for real
     /// plans (their priors, field boosts and bounds): the tier's clauses as `Must`, its
     /// bonuses as `Should`, ranked by tantivy's `TopDocs`. Short pages make the threshold, and
@@ -1661,13 +1756,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp folder");
         let analyzer = Analyzer::load_default();
         let corpus = tempfile::tempdir().expect("temp folder");
-        let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        let (files, _) = crate::corpus::walk(&builtin).expect("built-in corpus");
-        for f in files {
-            let to = corpus.path().join("builtin").join(&f.rel);
-            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-            std::fs::copy(&f.abs, to).expect("copy");
-        }
+        copy_builtin(&corpus.path().join("builtin"));
         let write = |rel: String, text: String| {
             let p = corpus.path().join(rel);
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
