@@ -5,7 +5,8 @@
 //! `BANSHI_BENCH_INDEX=DIR cargo bench --bench latency` times an existing index (built with
 //! `banshi index`, e.g. over a generated catalogue); without it, the built-in corpus is indexed
 //! into a temp folder first. Each round runs every query once, after one unmeasured round;
-//! prints p50/p90/p99/max over all timed searches and the slowest queries. Then the same for
+//! prints p50/p90/p99/max over all timed searches and the slowest queries (with where their median
+//! run's time went: plan, rank, count, hits, fallback). Then the same for
 //! title suggestions (`/api/suggest`'s engine): every 1–4 character prefix of every query in
 //! the mix, plus the pinyin queries as typed letter by letter. Nothing asserted.
 
@@ -50,24 +51,25 @@ fn main() {
         req.limit = Some(limit);
         let t0 = Instant::now();
         let resp = searcher.search(&req).expect("query runs");
-        (t0.elapsed(), resp.total, resp.hits.len())
+        (t0.elapsed(), resp.total, resp.hits.len(), resp.timings)
     };
     for q in &queries {
         run(q);
     }
     let mut all: Vec<Duration> = Vec::new();
-    let mut per_query: Vec<(Duration, &str, u64, usize)> = Vec::new();
+    let mut per_query: Vec<(Duration, &str, u64, usize, banshi::search::Timings)> = Vec::new();
     for q in &queries {
         let mut mine = Vec::new();
         let mut found = (0, 0);
         for _ in 0..rounds {
-            let (t, total, hits) = run(q);
-            mine.push(t);
+            let (t, total, hits, timings) = run(q);
+            mine.push((t, timings));
             found = (total, hits);
         }
-        mine.sort();
-        per_query.push((mine[mine.len() / 2], q, found.0, found.1));
-        all.extend(mine);
+        mine.sort_by_key(|m| m.0);
+        let (median, timings) = mine[mine.len() / 2];
+        per_query.push((median, q, found.0, found.1, timings));
+        all.extend(mine.into_iter().map(|m| m.0));
     }
     all.sort();
     let p = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
@@ -84,8 +86,12 @@ fn main() {
         mean
     );
     per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
-    for (t, q, total, hits) in per_query.iter().take(8) {
-        println!("  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits)");
+    // With where the median run's time went (`SearchResponse::timings`, µs).
+    for (t, q, total, hits, p) in per_query.iter().take(8) {
+        println!(
+            "  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits; plan {} rank {} count {} hits {} fallback {} µs)",
+            p.plan_us, p.rank_us, p.count_us, p.hits_us, p.fallback_us
+        );
     }
 
     let t0 = Instant::now();

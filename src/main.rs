@@ -277,7 +277,19 @@ fn print_hits(
     resp: &banshi::SearchResponse,
     colour: bool,
 ) -> std::io::Result<()> {
-    writeln!(out, "{} results ({} µs)", resp.total, resp.took_us)?;
+    let t = &resp.timings;
+    let mut phases = format!(
+        "plan {}, rank {}, count {}, hits {}",
+        t.plan_us, t.rank_us, t.count_us, t.hits_us
+    );
+    if t.fallback_us > 0 {
+        phases.push_str(&format!(", fallback {}", t.fallback_us));
+    }
+    writeln!(
+        out,
+        "{} results ({} µs: {phases})",
+        resp.total, resp.took_us
+    )?;
     for (i, h) in resp.hits.iter().enumerate() {
         let mut meta = vec![h.kind.as_str().to_string(), h.path.clone()];
         meta.extend(h.code.clone());

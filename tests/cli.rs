@@ -68,6 +68,16 @@ fn search_json_is_the_api_shape() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert!(v["total"].as_u64().unwrap() >= 2, "{v}");
     assert!(v["took_us"].is_u64());
+    // Where the time went: the phases add up to at most the whole.
+    let phases: u64 = ["plan_us", "rank_us", "count_us", "hits_us", "fallback_us"]
+        .iter()
+        .map(|k| {
+            v["timings"][k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k} in {v}"))
+        })
+        .sum();
+    assert!(phases <= v["took_us"].as_u64().unwrap(), "{v}");
     let hits = v["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 3);
     for h in hits {

@@ -97,9 +97,52 @@ fn every_response_is_timed() {
         let v = json(r);
         assert!(v["took_us"].is_u64(), "{path}: {v}");
     }
-    let r = get(&s, "/api/search?q=营业执照");
+    // Computed answers say where the engine's time went, in the header and the body; a
+    // cached one (the same request again) only times its lookup.
+    let durations = |timing: &str| -> Vec<(String, f64)> {
+        timing
+            .split(", ")
+            .map(|part| {
+                let (name, dur) = part.split_once(";dur=").expect("name;dur=ms");
+                (name.to_string(), dur.parse().expect("milliseconds"))
+            })
+            .collect()
+    };
+    for (path, fallback) in [
+        ("/api/search?q=户口迁移", false),
+        ("/api/search?q=sfz", true),
+    ] {
+        let r = get(&s, path);
+        let timing = r.headers()["server-timing"].to_str().unwrap().to_string();
+        let parts = durations(&timing);
+        let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+        let mut want = vec!["plan", "rank", "count", "hits"];
+        if fallback {
+            want.push("fallback");
+        }
+        want.extend(["search", "total"]);
+        assert_eq!(names, want, "{path}: {timing}");
+        let search = parts[parts.len() - 2].1;
+        let phases: f64 = parts[..parts.len() - 2].iter().map(|(_, d)| d).sum();
+        assert!(phases <= search + 0.01, "{path}: {timing}");
+        let v = json(r);
+        let t = &v["timings"];
+        let sum: u64 = ["plan_us", "rank_us", "count_us", "hits_us", "fallback_us"]
+            .iter()
+            .map(|k| t[k].as_u64().unwrap_or_else(|| panic!("{k} in {t}")))
+            .sum();
+        assert!(sum <= v["took_us"].as_u64().unwrap(), "{path}: {v}");
+        assert_eq!(
+            t["fallback_us"].as_u64().unwrap() > 0,
+            fallback,
+            "{path}: {t}"
+        );
+    }
+    let r = get(&s, "/api/search?q=户口迁移");
     let timing = r.headers()["server-timing"].to_str().unwrap().to_string();
     assert!(timing.starts_with("search;dur="), "{timing}");
+    assert!(!timing.contains("rank;"), "{timing}");
+    assert_eq!(json(r)["cached"], true);
 }
 
 #[test]

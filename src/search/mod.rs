@@ -214,6 +214,24 @@ pub struct FacetSizes {
     pub audience: u64,
 }
 
+/// Where the engine's time for an answer went, in microseconds (`took_us` is about their sum):
+/// what a benchmark run needs to see what bounds a query. A cached answer keeps the timings
+/// of the search that computed it; its `took_us` is the lookup's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Timings {
+    /// Parsing and planning the query: segmentation, synonyms, colloquial phrases.
+    pub plan_us: u64,
+    /// Walking the tiers for the page's documents (scoring, ranking-only clauses, priors).
+    pub rank_us: u64,
+    /// The total and facets over every match, when the walk did not count them itself.
+    pub count_us: u64,
+    /// The hits: stored documents read, snippets and highlights.
+    pub hits_us: u64,
+    /// The fallback for a query matching nothing on all its words: its other reading (pinyin,
+    /// one character corrected) searched, and "did you mean" suggestions. 0 when none ran.
+    pub fallback_us: u64,
+}
+
 /// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
@@ -223,6 +241,9 @@ pub struct SearchResponse {
     pub total: u64,
     /// Time spent in the engine, microseconds.
     pub took_us: u64,
+    /// Where that time went.
+    #[serde(default)]
+    pub timings: Timings,
     /// Offset of the first hit.
     pub offset: usize,
     /// Page size.
@@ -867,9 +888,15 @@ impl Searcher {
         let searcher = self.reader.searcher();
         let parsed = ParsedQuery::parse(&req.q);
         let plan = self.plan(&searcher, &parsed);
+        let plan_us = t0.elapsed().as_micros() as u64;
         let (mut resp, strong) = self.execute(&searcher, req, plan, limit, offset)?;
+        let mut timings = Timings {
+            plan_us,
+            ..resp.timings
+        };
         let text = parsed.text.trim();
         if let Some(sug) = suggester.filter(|_| strong == 0 && !text.is_empty()) {
+            let t1 = Instant::now();
             let norm = crate::analysis::normalize::normalize_text(text);
             let alt = if norm.chars().all(|c| c.is_ascii_lowercase() || c == ' ') {
                 sug.pinyin_words(&norm)
@@ -899,7 +926,9 @@ impl Searcher {
             suggestions.retain(|s| *s != req.q && seen.insert(s.clone()));
             suggestions.truncate(MAX_SUGGESTIONS);
             resp.suggestions = suggestions;
+            timings.fallback_us = t1.elapsed().as_micros() as u64;
         }
+        resp.timings = timings;
         resp.took_us = t0.elapsed().as_micros() as u64;
         Ok(resp)
     }
@@ -1005,6 +1034,8 @@ impl Searcher {
             }
         }
 
+        let rank_us = t0.elapsed().as_micros() as u64;
+        let t1 = Instant::now();
         // Total and facets: each facet is counted over the whole result set under the *other*
         // filters. Facets whose field is not filtered share one pass with the total; each
         // filtered field needs a pass of its own.
@@ -1048,6 +1079,8 @@ impl Searcher {
         facets.region = region.0;
         facets.audience = audience.0;
 
+        let count_us = t1.elapsed().as_micros() as u64;
+        let t2 = Instant::now();
         let highlight = req.highlight.unwrap_or(true);
         let empty = HashSet::new();
         let terms = if highlight { &plan.highlight } else { &empty };
@@ -1090,6 +1123,12 @@ impl Searcher {
                 query: req.q.clone(),
                 total,
                 took_us: t0.elapsed().as_micros() as u64,
+                timings: Timings {
+                    rank_us,
+                    count_us,
+                    hits_us: t2.elapsed().as_micros() as u64,
+                    ..Default::default()
+                },
                 offset,
                 limit,
                 hits,

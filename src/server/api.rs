@@ -114,7 +114,7 @@ pub async fn search(
         let took = t0.elapsed().as_micros() as u64;
         return Ok(json_response(
             super::cache::answer_from(&body, took).into(),
-            took,
+            EngineTime(took, None),
         ));
     }
     // Backpressure: a bounded number of searches run at once; the rest wait briefly, then get
@@ -135,7 +135,7 @@ pub async fn search(
         let body =
             Bytes::from(serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))?);
         state.cache.put(generation, req, body.clone());
-        Ok::<_, ApiError>((body, resp.took_us))
+        Ok::<_, ApiError>((body, EngineTime(resp.took_us, Some(resp.timings))))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("search worker failed: {e}")))??;
@@ -143,9 +143,9 @@ pub async fn search(
 }
 
 /// A JSON body already serialized, with the engine time for `Server-Timing`.
-fn json_response(body: Bytes, took_us: u64) -> Response {
+fn json_response(body: Bytes, took: EngineTime) -> Response {
     let mut out = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    out.extensions_mut().insert(EngineTime(took_us));
+    out.extensions_mut().insert(took);
     out
 }
 

@@ -99,9 +99,10 @@ pub struct ServeConfig {
     pub cache_bytes: usize,
 }
 
-/// Marker the search handler puts on its response: engine time, for `Server-Timing`.
+/// Marker the search handler puts on its response, for `Server-Timing`: engine time, and
+/// where it went when this request computed the answer (not for a cache hit).
 #[derive(Debug, Clone, Copy)]
-pub struct EngineTime(pub u64);
+pub struct EngineTime(pub u64, pub Option<crate::search::Timings>);
 
 /// See [`AppState::after_watch_sync`].
 #[derive(Default)]
@@ -464,8 +465,25 @@ async fn timing(State(state): State<Arc<AppState>>, req: Request, next: Next) ->
         resp = fresh;
     }
     let mut timing = format!("total;dur={:.3}", elapsed.as_secs_f64() * 1000.0);
-    if let Some(EngineTime(us)) = resp.extensions().get::<EngineTime>() {
-        timing = format!("search;dur={:.3}, {timing}", *us as f64 / 1000.0);
+    if let Some(EngineTime(us, phases)) = resp.extensions().get::<EngineTime>() {
+        let ms = |us: u64| us as f64 / 1000.0;
+        timing = format!("search;dur={:.3}, {timing}", ms(*us));
+        if let Some(t) = phases {
+            let mut parts = vec![
+                ("plan", t.plan_us),
+                ("rank", t.rank_us),
+                ("count", t.count_us),
+                ("hits", t.hits_us),
+            ];
+            if t.fallback_us > 0 {
+                parts.push(("fallback", t.fallback_us));
+            }
+            let phases: Vec<String> = parts
+                .into_iter()
+                .map(|(name, us)| format!("{name};dur={:.3}", ms(us)))
+                .collect();
+            timing = format!("{}, {timing}", phases.join(", "));
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&timing) {
         resp.headers_mut().insert("server-timing", v);
