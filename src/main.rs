@@ -277,14 +277,13 @@ fn print_hits(
     resp: &banshi::SearchResponse,
     colour: bool,
 ) -> std::io::Result<()> {
-    let t = &resp.timings;
-    let mut phases = format!(
-        "plan {}, rank {}, count {}, hits {}",
-        t.plan_us, t.rank_us, t.count_us, t.hits_us
-    );
-    if t.fallback_us > 0 {
-        phases.push_str(&format!(", fallback {}", t.fallback_us));
-    }
+    let phases: Vec<String> = resp
+        .timings
+        .phases()
+        .into_iter()
+        .map(|(name, us)| format!("{name} {us}"))
+        .collect();
+    let phases = phases.join(", ");
     writeln!(
         out,
         "{} results ({} µs: {phases})",

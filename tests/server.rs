@@ -621,6 +621,25 @@ fn status_health_openapi_and_metrics() {
     assert_eq!(metric("banshi_search_cache_misses_total"), 1.0, "{text}");
     assert_eq!(metric("banshi_search_cache_hits_total"), 2.0, "{text}");
     assert!(metric("banshi_search_cache_bytes") > 0.0, "{text}");
+    // Every search the engine computed is timed by phase: the first 结婚 (the cache answered
+    // the other two) and qzxv, which no document has, so it also ran the fallback.
+    search(&s, &[("q", "qzxv")]);
+    let text = get(&s, "/metrics").text().unwrap();
+    let samples = parse_prometheus(&text);
+    let phase_count = |phase: &str| -> f64 {
+        samples
+            .iter()
+            .filter(|(n, l, _)| {
+                n == "banshi_search_phase_duration_seconds_count"
+                    && l.contains(&format!("phase=\"{phase}\""))
+            })
+            .map(|(_, _, v)| v)
+            .sum()
+    };
+    for phase in ["plan", "rank", "count", "hits"] {
+        assert_eq!(phase_count(phase), 2.0, "{phase}: {text}");
+    }
+    assert_eq!(phase_count("fallback"), 1.0, "{text}");
 }
 
 #[test]

@@ -232,6 +232,23 @@ pub struct Timings {
     pub fallback_us: u64,
 }
 
+impl Timings {
+    /// (name, µs) of each phase in order, the fallback only when one ran: what
+    /// `Server-Timing`, `/metrics` and `banshi search` report.
+    pub fn phases(&self) -> Vec<(&'static str, u64)> {
+        let mut out = vec![
+            ("plan", self.plan_us),
+            ("rank", self.rank_us),
+            ("count", self.count_us),
+            ("hits", self.hits_us),
+        ];
+        if self.fallback_us > 0 {
+            out.push(("fallback", self.fallback_us));
+        }
+        out
+    }
+}
+
 /// A search answer: the JSON object of `banshi search --json` and `GET /api/search`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {

@@ -132,6 +132,7 @@ pub async fn search(
     let (body, took) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let resp = state.searcher.search_with(&req, Some(&state.suggester()))?;
+        state.metrics.observe_search(&resp.timings);
         let body =
             Bytes::from(serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))?);
         state.cache.put(generation, req, body.clone());

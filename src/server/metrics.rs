@@ -20,6 +20,11 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseLabels {
+    phase: &'static str,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -32,6 +37,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
+    phases: Family<PhaseLabels, Histogram, fn() -> Histogram>,
     documents: Gauge,
     index_bytes: Gauge,
     reindex_runs: Counter,
@@ -50,6 +56,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("banshi");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let phases: Family<PhaseLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
         let documents = Gauge::default();
         let index_bytes = Gauge::default();
         let reindex_runs = Counter::default();
@@ -63,6 +71,11 @@ impl Metrics {
             "http_request_duration_seconds",
             "HTTP request latency by route",
             latency.clone(),
+        );
+        registry.register(
+            "search_phase_duration_seconds",
+            "Engine time of computed searches (not cache hits) by phase: plan, rank, count, hits, fallback (only when one ran)",
+            phases.clone(),
         );
         registry.register("documents", "Documents in the index", documents.clone());
         registry.register(
@@ -84,6 +97,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            phases,
             documents,
             index_bytes,
             reindex_runs,
@@ -105,6 +119,15 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Where one computed search's engine time went (see `search::Timings`).
+    pub fn observe_search(&self, t: &crate::search::Timings) {
+        for (phase, us) in t.phases() {
+            self.phases
+                .get_or_create(&PhaseLabels { phase })
+                .observe(us as f64 / 1e6);
+        }
     }
 
     /// Export the search cache's counters (hit ratio = hits / (hits + misses)).

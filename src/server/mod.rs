@@ -469,16 +469,8 @@ async fn timing(State(state): State<Arc<AppState>>, req: Request, next: Next) ->
         let ms = |us: u64| us as f64 / 1000.0;
         timing = format!("search;dur={:.3}, {timing}", ms(*us));
         if let Some(t) = phases {
-            let mut parts = vec![
-                ("plan", t.plan_us),
-                ("rank", t.rank_us),
-                ("count", t.count_us),
-                ("hits", t.hits_us),
-            ];
-            if t.fallback_us > 0 {
-                parts.push(("fallback", t.fallback_us));
-            }
-            let phases: Vec<String> = parts
+            let phases: Vec<String> = t
+                .phases()
                 .into_iter()
                 .map(|(name, us)| format!("{name};dur={:.3}", ms(us)))
                 .collect();
