@@ -293,6 +293,45 @@ mod tests {
         searcher.search(base, &ranked).expect("ranked")
     }
 
+    /// For each `(limit, offset)` of `pages`: `base`'s page through [`Ranked`] with `bonus` as
+    /// its bonus clause equals the eager query's (`base` required, `bonus` optional) in its
+    /// documents and, up to float rounding, their scores, and counts `count` documents; where
+    /// `decided(offset)`, the page without the bonus differs (the bonus decides it).
+    fn assert_pages_equal_eager(
+        searcher: &tantivy::Searcher,
+        base: &dyn Query,
+        (bonus, bound): (&dyn Query, Score),
+        pages: &[(usize, usize)],
+        count: usize,
+        decided: impl Fn(usize) -> bool,
+    ) {
+        let eager = BooleanQuery::new(vec![
+            (Occur::Must, base.box_clone()),
+            (Occur::Should, bonus.box_clone()),
+        ]);
+        let addrs = |v: &[(Score, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+        for &(limit, offset) in pages {
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
+            let want = searcher.search(&eager, &top).expect("eager");
+            let (got, n) = ranked_page(searcher, base, Some((bonus, bound)), limit, offset);
+            assert_eq!(n, count);
+            assert_eq!(addrs(&got), addrs(&want), "limit {limit} offset {offset}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.0 - w.0).abs() < 1e-3, "{g:?} {w:?}");
+            }
+            if decided(offset) {
+                let (without, _) = ranked_page(searcher, base, None, limit, offset);
+                assert_ne!(
+                    addrs(&without),
+                    addrs(&want),
+                    "limit {limit} offset {offset}"
+                );
+            }
+        }
+    }
+
     /// In each of two segments, documents matching only the required word come first and set
     /// the threshold; after them come documents scoring lower on that word whose bonus word
     /// (boosted, as the plan's are) lifts them onto the page. The required word's boost is
@@ -341,36 +380,15 @@ mod tests {
         let bound = 3.0 * super::super::bm25_bound(&searcher, &[term("b")]);
         let k = 0.7 * bound / (first - later);
         let (base, b) = (query("a", k), query("b", 3.0));
-        let ranked = |limit, offset, bonus: bool| {
-            let bonus = bonus.then_some((&*b, bound));
-            ranked_page(&searcher, &*base, bonus, limit, offset)
-        };
-        let eager = BooleanQuery::new(vec![
-            (Occur::Must, query("a", k)),
-            (Occur::Should, query("b", 3.0)),
-        ]);
-        for (limit, offset) in [(1, 0), (3, 0), (10, 0), (5, 5), (20, 0), (10, 130)] {
-            let top = TopDocs::with_limit(limit)
-                .and_offset(offset)
-                .order_by_score();
-            let want = searcher.search(&eager, &top).expect("eager");
-            let (got, count) = ranked(limit, offset, true);
-            assert_eq!(count, 136);
-            let addrs = |v: &[(Score, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
-            assert_eq!(addrs(&got), addrs(&want), "limit {limit} offset {offset}");
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g.0 - w.0).abs() < 1e-3, "{g:?} {w:?}");
-            }
-            if offset < 16 {
-                // The bonus documents are the page's head: the bonus decides it.
-                let (without, _) = ranked(limit, offset, false);
-                assert_ne!(
-                    addrs(&without),
-                    addrs(&want),
-                    "limit {limit} offset {offset}"
-                );
-            }
-        }
+        // The bonus documents are the page's head: the bonus decides it.
+        assert_pages_equal_eager(
+            &searcher,
+            &*base,
+            (&*b, bound),
+            &[(1, 0), (3, 0), (10, 0), (5, 5), (20, 0), (10, 130)],
+            136,
+            |offset| offset < 16,
+        );
     }
 
     /// A phrase bonus, asked about documents holding both its words but not the phrase (where
@@ -403,39 +421,21 @@ mod tests {
             Box::new(BoostQuery::new(Box::new(q), 2.0))
         };
         let bound = 2.0 * super::super::bm25_bound(&searcher, &[term("a"), term("b")]);
-        let b = phrase();
-        let ranked = |limit, offset, bonus: bool| {
-            let bonus = bonus.then_some((&*b, bound));
-            ranked_page(&searcher, &*a, bonus, limit, offset)
-        };
-        let eager = BooleanQuery::new(vec![
-            (Occur::Must, a.box_clone()),
-            (Occur::Should, phrase()),
-        ]);
-        let addrs = |v: &[(Score, DocAddress)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
-        for (limit, offset) in [
-            (1, 0),
-            (10, 0),
-            (10, 5),
-            (30, 0),
-            (70, 0),
-            (20, 100),
-            (100, 250),
-        ] {
-            let top = TopDocs::with_limit(limit)
-                .and_offset(offset)
-                .order_by_score();
-            let want = searcher.search(&eager, &top).expect("eager");
-            let (got, count) = ranked(limit, offset, true);
-            assert_eq!(count, 300);
-            assert_eq!(addrs(&got), addrs(&want), "limit {limit} offset {offset}");
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g.0 - w.0).abs() < 1e-3, "{g:?} {w:?}");
-            }
-            if offset == 0 {
-                let (without, _) = ranked(limit, offset, false);
-                assert_ne!(addrs(&without), addrs(&want), "limit {limit}");
-            }
-        }
+        assert_pages_equal_eager(
+            &searcher,
+            &*a,
+            (&*phrase(), bound),
+            &[
+                (1, 0),
+                (10, 0),
+                (10, 5),
+                (30, 0),
+                (70, 0),
+                (20, 100),
+                (100, 250),
+            ],
+            300,
+            |offset| offset == 0,
+        );
     }
 }
