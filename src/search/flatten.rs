@@ -141,6 +141,27 @@ fn collect_union_terms(query: &dyn Query, out: &mut Vec<Term>) -> bool {
     }
 }
 
+/// The terms and boosts of `query` in clause order, when it is a boosted term or a flat union
+/// of boosted terms (frequencies recorded): the shape of a word in a plan, which
+/// [`super::conjunction`] scores itself. Nested unions are refused: their sums are grouped
+/// differently.
+pub(super) fn boosted_terms(query: &dyn Query) -> Option<Vec<(Term, Score)>> {
+    if let Some(t) = query.downcast_ref::<BoostedTerm>() {
+        return Some(vec![(t.term.clone(), t.boost)]);
+    }
+    let b = query.downcast_ref::<BooleanQuery>()?;
+    if !is_union(b.clauses(), b.get_minimum_number_should_match()) {
+        return None;
+    }
+    b.clauses()
+        .iter()
+        .map(|(_, q)| {
+            q.downcast_ref::<BoostedTerm>()
+                .map(|t| (t.term.clone(), t.boost))
+        })
+        .collect()
+}
+
 /// `clauses`, each one of the same shape (`inner` gives its clauses) replaced by its clauses.
 /// Only clauses with the parent's own positive occur are spliced: a union's `Should`, a
 /// conjunction's `Must`.

@@ -6,6 +6,7 @@
 //! stored-document lookup. Used by the CLI and the HTTP server alike; it must not know HTTP.
 
 mod at_least;
+mod conjunction;
 mod docs;
 pub mod facet;
 mod flatten;
@@ -744,7 +745,10 @@ impl Searcher {
         } else {
             EnableScoring::disabled_from_searcher(searcher)
         };
-        let query = flatten::flatten(query.box_clone());
+        let mut query = flatten::flatten(query.box_clone());
+        if let Some(c) = conjunction::Conjunction::read(&*query) {
+            query = Box::new(c);
+        }
         self.with_executor(searcher, few, |executor| {
             searcher.search_with_executor(&*query, collector, executor, scoring)
         })
