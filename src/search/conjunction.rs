@@ -34,8 +34,9 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATE
 /// The documents a tantivy union reads ahead (its `HORIZON`).
 const UNION_WINDOW: DocId = 4096;
 
-/// A word: the boosted terms any of which matches it, in the union's clause order.
-type Word = Vec<(Term, Score)>;
+/// A word (or a filter): the boosted terms any of which matches it, in the union's clause
+/// order, each with whether its frequencies are read.
+type Word = Vec<(Term, Score, bool)>;
 
 /// Every `required` word, none of the `excluded` queries; `optional` words add to the score.
 #[derive(Debug)]
@@ -91,7 +92,8 @@ impl Conjunction {
             i.excluded.append(&mut c.excluded);
             return Some(i);
         }
-        (c.required.len() >= 2).then_some(c)
+        // One word with optional words beside it is tantivy's required-optional scorer.
+        (c.required.len() >= 2 || (c.required.len() == 1 && !c.optional.is_empty())).then_some(c)
     }
 }
 
@@ -109,7 +111,7 @@ impl Query for Conjunction {
                 .iter()
                 .map(|w| {
                     w.iter()
-                        .map(|(term, boost)| {
+                        .map(|(term, boost, freqs)| {
                             let bm25 = match stats {
                                 Some(s) => {
                                     Some(Bm25Weight::for_terms(s, std::slice::from_ref(term))?)
@@ -119,6 +121,7 @@ impl Query for Conjunction {
                             Ok(WeightedTerm {
                                 term: term.clone(),
                                 boost: *boost,
+                                freqs: *freqs,
                                 bm25,
                             })
                         })
@@ -138,16 +141,19 @@ impl Query for Conjunction {
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for (t, _) in self.required.iter().chain(&self.optional).flatten() {
+        for (t, _, _) in self.required.iter().chain(&self.optional).flatten() {
             visitor(t, false);
         }
     }
 }
 
-/// A term with its boost and its BM25 weight over the whole index (`None`: not scoring).
+/// A term with its boost, whether its frequencies are read (a filter's are not: tantivy then
+/// scores each document as holding it once), and its BM25 weight over the whole index
+/// (`None`: not scoring).
 struct WeightedTerm {
     term: Term,
     boost: Score,
+    freqs: bool,
     bm25: Option<Bm25Weight>,
 }
 
@@ -163,11 +169,13 @@ struct SegmentTerm {
     info: tantivy::postings::TermInfo,
     bm25: Option<Bm25Weight>,
     fieldnorms: Option<FieldNormReader>,
+    freqs: bool,
 }
 
 impl SegmentTerm {
+    /// Its postings, with frequencies if `freqs` and the term's are read.
     fn postings(&self, freqs: bool) -> tantivy::Result<BlockSegmentPostings> {
-        let option = if freqs {
+        let option = if freqs && self.freqs {
             IndexRecordOption::WithFreqs
         } else {
             IndexRecordOption::Basic
@@ -209,6 +217,7 @@ fn segment_word(
             // As tantivy's `BoostQuery` hands its boost to the term's scorer.
             bm25: w.bm25.as_ref().map(|b| b.boost_by(boost * w.boost)),
             fieldnorms,
+            freqs: w.freqs,
         });
     }
     Ok((cost, terms))
@@ -260,11 +269,11 @@ impl Bits {
 }
 
 /// Each block of `postings` holding a document of `within` (every block when `None`), as
-/// its documents and frequencies, each document once.
+/// its documents and their frequencies (`None` when not read), each document once.
 fn for_each_block(
     postings: &mut BlockSegmentPostings,
     within: Option<&Bits>,
-    mut f: impl FnMut(&[DocId], &[u32]),
+    mut f: impl FnMut(&[DocId], Option<&[u32]>),
 ) {
     // Documents up to `done` were handed over: a seek past the last block may land on it
     // again.
@@ -289,11 +298,7 @@ fn for_each_block(
         }
         let end = docs.partition_point(|&x| x != TERMINATED);
         let freqs = postings.freqs();
-        let freqs = if freqs.len() >= end {
-            &freqs[start..end]
-        } else {
-            &[]
-        };
+        let freqs = (freqs.len() >= end).then(|| &freqs[start..end]);
         f(&docs[start..end], freqs);
         done = Some(docs[end - 1]);
         if end < docs.len() {
@@ -448,12 +453,15 @@ fn score_word(
             continue;
         };
         let mut p = t.postings(true)?;
-        for_each_block(&mut p, Some(bits), |ds, fs| {
-            for (&d, &f) in ds.iter().zip(fs) {
-                if bits.contains(d) {
-                    acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
-                }
+        let mut add = |d: DocId, f: u32| {
+            if bits.contains(d) {
+                acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
             }
+        };
+        for_each_block(&mut p, Some(bits), |ds, fs| match fs.filter(|_| t.freqs) {
+            Some(fs) => ds.iter().zip(fs).for_each(|(&d, &f)| add(d, f)),
+            // tantivy's postings answer 1 where frequencies are not read.
+            None => ds.iter().for_each(|&d| add(d, 1)),
         });
     }
     Ok(())
@@ -534,7 +542,7 @@ mod tests {
     /// (seeded), some deleted; `w7` only in the last segment. The first segment is larger
     /// than a tantivy union's window (which orders the words differently, see
     /// `ConjunctionWeight::matches`).
-    fn corpus() -> (tantivy::Searcher, [Field; 3], Field) {
+    fn corpus() -> (tantivy::Searcher, [Field; 3], Field, Field) {
         let mut s = Schema::builder();
         let fields = [
             s.add_text_field("a", TEXT),
@@ -542,6 +550,7 @@ mod tests {
             s.add_text_field("c", TEXT),
         ];
         let id = s.add_text_field("id", STRING);
+        let kind = s.add_text_field("kind", STRING);
         let index = Index::create_in_ram(s.build());
         let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
         let mut seed = 0x2545_f491_u64;
@@ -556,6 +565,7 @@ mod tests {
                 let vocab = if part == 2 { 8 } else { 7 };
                 let mut d = tantivy::TantivyDocument::default();
                 d.add_text(id, format!("{part}-{i}"));
+                d.add_text(kind, ["k0", "k1", "k2"][next(3) as usize]);
                 for f in fields {
                     let len = next(12);
                     let mut text: Vec<String> =
@@ -573,7 +583,7 @@ mod tests {
         w.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
         assert_eq!(searcher.segment_readers().len(), 3);
-        (searcher, fields, id)
+        (searcher, fields, id, kind)
     }
 
     /// A word as the plan builds one: its terms in every field, boosted, then its synonyms'.
@@ -603,12 +613,27 @@ mod tests {
     }
 
     /// Conjunctions of two to four words (with synonyms, a term repeated, optional words,
-    /// exclusions, a word absent from two segments, over deleted documents) match the same
-    /// documents as tantivy's boolean query with the same scores to the bit. Summing the words
-    /// in clause order instead of tantivy's cost order, or dropping the exclusions, fails it.
+    /// exclusions, filters, a word absent from two segments, over deleted documents) and one
+    /// word with optional words match the same documents as tantivy's boolean query with the
+    /// same scores to the bit. Summing the words in another order, dropping the exclusions,
+    /// or reading a filter's frequencies fails it.
     #[test]
     fn scores_equal_tantivys_to_the_bit() {
-        let (searcher, f, id) = corpus();
+        let (searcher, f, id, kind) = corpus();
+        let filter_on = |field: Field, values: &[&str]| -> (Occur, Box<dyn Query>) {
+            let terms: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let t = Term::from_field_text(field, v);
+                    (
+                        Occur::Should,
+                        Box::new(BoostedTerm::filter(t)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            (Occur::Must, Box::new(BooleanQuery::new(terms)))
+        };
+        let filter = |values: &[&str]| filter_on(kind, values);
         let w = |words: &[(&str, Score)]| word(&f, words);
         let must = |q: Box<dyn Query>| (Occur::Must, q);
         let should = |q: Box<dyn Query>| (Occur::Should, q);
@@ -647,6 +672,16 @@ mod tests {
                 should(w(&[("w1", 1.0)])),
                 should(w(&[("w2", 1.0)])),
             ],
+            // Filters: one value, two values, a text field's word (counted once).
+            vec![must(w(&[("w0", 1.0), ("w4", 0.8)])), filter(&["k1"])],
+            vec![must(w(&[("w0", 1.0)])), filter_on(f[1], &["w2"])],
+            vec![
+                must(w(&[("w1", 1.0)])),
+                must(w(&[("w3", 1.0)])),
+                filter(&["k0", "k2"]),
+            ],
+            // One word, optional words beside it.
+            vec![must(w(&[("w5", 1.0)])), should(w(&[("w6", 1.0)]))],
         ];
         let mut checked = 0;
         for clauses in queries {
@@ -678,13 +713,13 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 8);
+        assert_eq!(checked, 16);
     }
 
     /// Only conjunctions of two or more words are read; other shapes run as tantivy's.
     #[test]
     fn reads_only_conjunctions_of_words() {
-        let (_, f, _) = corpus();
+        let (_, f, _, _) = corpus();
         let w = |t: &str| word(&f, &[(t, 1.0)]);
         let bq =
             |c: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> { Box::new(BooleanQuery::new(c)) };
@@ -695,8 +730,8 @@ mod tests {
         let two = || vec![(Occur::Must, w("w0")), (Occur::Must, w("w1"))];
         assert!(Conjunction::read(&*bq(two())).is_some());
         let refused: Vec<Box<dyn Query>> = vec![
-            // One word, a union, a term.
-            bq(vec![(Occur::Must, w("w0"))]),
+            // One word (beside an exclusion), a union, a term.
+            bq(vec![(Occur::Must, w("w0")), (Occur::MustNot, w("w1"))]),
             bq(vec![(Occur::Should, w("w0")), (Occur::Should, w("w1"))]),
             w("w0"),
             // A clause that is not boosted terms.

@@ -86,29 +86,45 @@ fn is_conjunction(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> boo
         && clauses.iter().all(|(o, _)| *o != Occur::Should)
 }
 
-/// A term (frequencies recorded) with a boost: runs as tantivy's `BoostQuery` of a
-/// `TermQuery` (the same weight and scorer, so a union of them still gets tantivy's term
-/// union), but its term can be read back (see [`union_terms`]).
+/// A term with a boost: runs as tantivy's `BoostQuery` of a `TermQuery` (the same weight and
+/// scorer, so a union of them still gets tantivy's term union), but its term can be read back
+/// (see [`union_terms`], [`boosted_terms`]). A filter's term ([`BoostedTerm::filter`]) runs as
+/// the plain `TermQuery` without frequencies it replaced.
 #[derive(Clone, Debug)]
 pub(super) struct BoostedTerm {
     term: Term,
     boost: Score,
+    /// Whether the term's frequencies are read (a filter's are not: each counts once).
+    freqs: bool,
 }
 
 impl BoostedTerm {
     pub(super) fn new(term: Term, boost: Score) -> BoostedTerm {
-        BoostedTerm { term, boost }
+        BoostedTerm {
+            term,
+            boost,
+            freqs: true,
+        }
     }
 
-    fn query(&self) -> BoostQuery {
-        let q = TermQuery::new(self.term.clone(), IndexRecordOption::WithFreqs);
-        BoostQuery::new(Box::new(q), self.boost)
+    /// A filter's term: `TermQuery::new(term, IndexRecordOption::Basic)`.
+    pub(super) fn filter(term: Term) -> BoostedTerm {
+        BoostedTerm {
+            term,
+            boost: 1.0,
+            freqs: false,
+        }
     }
 }
 
 impl Query for BoostedTerm {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        self.query().weight(scoring)
+        if self.freqs {
+            let q = TermQuery::new(self.term.clone(), IndexRecordOption::WithFreqs);
+            BoostQuery::new(Box::new(q), self.boost).weight(scoring)
+        } else {
+            TermQuery::new(self.term.clone(), IndexRecordOption::Basic).weight(scoring)
+        }
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -141,25 +157,23 @@ fn collect_union_terms(query: &dyn Query, out: &mut Vec<Term>) -> bool {
     }
 }
 
-/// The terms and boosts of `query` in clause order, when it is a boosted term or a flat union
-/// of boosted terms (frequencies recorded): the shape of a word in a plan, which
+/// The terms, boosts and whether frequencies are read, of `query` in clause order, when it is
+/// a boosted term or a flat union of them: the shape of a word or a filter in a plan, which
 /// [`super::conjunction`] scores itself. Nested unions are refused: their sums are grouped
 /// differently.
-pub(super) fn boosted_terms(query: &dyn Query) -> Option<Vec<(Term, Score)>> {
-    if let Some(t) = query.downcast_ref::<BoostedTerm>() {
-        return Some(vec![(t.term.clone(), t.boost)]);
+pub(super) fn boosted_terms(query: &dyn Query) -> Option<Vec<(Term, Score, bool)>> {
+    let read = |q: &dyn Query| {
+        q.downcast_ref::<BoostedTerm>()
+            .map(|t| (t.term.clone(), t.boost, t.freqs))
+    };
+    if let Some(t) = read(query) {
+        return Some(vec![t]);
     }
     let b = query.downcast_ref::<BooleanQuery>()?;
     if !is_union(b.clauses(), b.get_minimum_number_should_match()) {
         return None;
     }
-    b.clauses()
-        .iter()
-        .map(|(_, q)| {
-            q.downcast_ref::<BoostedTerm>()
-                .map(|t| (t.term.clone(), t.boost))
-        })
-        .collect()
+    b.clauses().iter().map(|(_, q)| read(&**q)).collect()
 }
 
 /// `clauses`, each one of the same shape (`inner` gives its clauses) replaced by its clauses.

@@ -1228,12 +1228,10 @@ impl Searcher {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .into_iter()
                 .map(|v| {
+                    let t = Term::from_field_text(f, v.trim());
                     (
                         Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f, v.trim()),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
+                        Box::new(flatten::BoostedTerm::filter(t)) as Box<dyn Query>,
                     )
                 })
                 .collect();
@@ -1658,12 +1656,10 @@ impl Searcher {
             let clauses = picked
                 .into_iter()
                 .map(|v| {
+                    let t = Term::from_field_text(f, v);
                     (
                         Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f, v),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
+                        Box::new(flatten::BoostedTerm::filter(t)) as Box<dyn Query>,
                     )
                 })
                 .collect();
@@ -1698,10 +1694,8 @@ impl Searcher {
             )),
             FieldName::Kind => {
                 let k = Kind::parse(value)?;
-                Box::new(TermQuery::new(
-                    Term::from_field_text(self.field(names::KIND), k.as_str()),
-                    IndexRecordOption::Basic,
-                ))
+                let t = Term::from_field_text(self.field(names::KIND), k.as_str());
+                Box::new(flatten::BoostedTerm::filter(t))
             }
             FieldName::Department => exact_values(names::DEPARTMENT),
             FieldName::Region => exact_values(names::REGION),
