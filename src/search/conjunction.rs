@@ -538,8 +538,19 @@ mod tests {
     use tantivy::schema::{Field, Schema, STRING, TEXT};
     use tantivy::{DocAddress, Index, IndexWriter};
 
+    /// A seeded generator of numbers below its argument (a linear congruential generator).
+    fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        }
+    }
+
     /// Three segments of documents drawing words `w0`–`w7` into three fields at random
-    /// (seeded), some deleted; `w7` only in the last segment. The first segment is larger
+    /// (seeded), rare words `r0`–`r4` now and then, some deleted; `w7` only in the last
+    /// segment. The first segment is larger
     /// than a tantivy union's window (which orders the words differently, see
     /// `ConjunctionWeight::matches`).
     fn corpus() -> (tantivy::Searcher, [Field; 3], Field, Field) {
@@ -553,13 +564,7 @@ mod tests {
         let kind = s.add_text_field("kind", STRING);
         let index = Index::create_in_ram(s.build());
         let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
-        let mut seed = 0x2545_f491_u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % n
-        };
+        let mut next = seeded(0x2545_f491);
         for (part, docs) in [4500, 500, 500].into_iter().enumerate() {
             for i in 0..docs {
                 let vocab = if part == 2 { 8 } else { 7 };
@@ -570,6 +575,9 @@ mod tests {
                     let len = next(12);
                     let mut text: Vec<String> =
                         (0..len).map(|_| format!("w{}", next(vocab))).collect();
+                    if next(40) == 0 {
+                        text.push(format!("r{}", next(5)));
+                    }
                     text.extend((0..next(20)).map(|_| "filler".to_string()));
                     d.add_text(f, text.join(" "));
                 }
@@ -610,6 +618,38 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// `query` is read as a [`Conjunction`], which matches the documents tantivy's query
+    /// matches, with the same scores: to the bit if `exact`, else within a float rounding
+    /// (one part in a million); how many documents, and how many scores differ in their last bits.
+    fn assert_scored_as_tantivy(
+        searcher: &tantivy::Searcher,
+        q: &dyn Query,
+        exact: bool,
+    ) -> (usize, usize) {
+        let c = Conjunction::read(q).expect("a conjunction of words");
+        let want = all_scored(searcher, q);
+        let got = all_scored(searcher, &c);
+        assert_eq!(got.len(), want.len(), "{q:?}");
+        let mut differ = Vec::new();
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.0, w.0, "{q:?}");
+            if g.1 != w.1 {
+                let (a, b) = (f32::from_bits(g.1), f32::from_bits(w.1));
+                assert!((a - b).abs() <= 1e-6 * b.abs(), "{g:?} {w:?}: {q:?}");
+                differ.push((g, w));
+            }
+        }
+        assert!(
+            !exact || differ.is_empty(),
+            "{} of {} differ, first {:?}: {q:?}",
+            differ.len(),
+            want.len(),
+            &differ[..differ.len().min(3)]
+        );
+        assert_eq!(searcher.search(&c, &Count).expect("count"), want.len());
+        (want.len(), differ.len())
     }
 
     /// Conjunctions of two to four words (with synonyms, a term repeated, optional words,
@@ -692,28 +732,74 @@ mod tests {
                 not("w5"),
             ]));
             for q in [q, flatten(nested)] {
-                let c = Conjunction::read(&*q).expect("a conjunction of words");
-                let want = all_scored(&searcher, &*q);
-                assert!(want.len() > 5, "{} matches of {q:?}", want.len());
-                let got = all_scored(&searcher, &c);
-                let differ: Vec<_> = got.iter().zip(&want).filter(|(g, w)| g != w).collect();
-                assert_eq!(got.len(), want.len(), "{q:?}");
-                assert!(
-                    differ.is_empty(),
-                    "{} of {} differ, first {:?}: {q:?}",
-                    differ.len(),
-                    want.len(),
-                    &differ[..differ.len().min(3)]
-                );
-                assert_eq!(
-                    searcher.search(&c, &Count).expect("count"),
-                    want.len(),
-                    "{q:?}"
-                );
+                let (n, _) = assert_scored_as_tantivy(&searcher, &*q, true);
+                assert!(n > 5, "{n} matches of {q:?}");
                 checked += 1;
             }
         }
         assert_eq!(checked, 16);
+    }
+
+    /// 300 seeded random conjunctions (two to five words of one to three synonyms over
+    /// `w0`–`w8` and the rare words, terms repeated, up to two optional words and two exclusions, a filter now
+    /// and then) match tantivy's documents, including none, with its scores within a float
+    /// rounding and nearly all to the bit.
+    #[test]
+    fn random_conjunctions_score_as_tantivys() {
+        let (searcher, f, _, kind) = corpus();
+        let mut next = seeded(0x9e37_79b9);
+        let random_word = |next: &mut dyn FnMut(u64) -> u64| {
+            let syns: Vec<(String, Score)> = (0..1 + next(3))
+                .map(|i| {
+                    // Mostly common words; rare ones, and `w8`, which no document holds.
+                    let w = match next(10) {
+                        0 | 1 => format!("r{}", next(5)),
+                        2 => "w8".to_string(),
+                        _ => format!("w{}", next(8)),
+                    };
+                    (w, if i == 0 { 1.0 } else { 0.8 })
+                })
+                .collect();
+            let syns: Vec<(&str, Score)> = syns.iter().map(|(w, b)| (w.as_str(), *b)).collect();
+            word(&f, &syns)
+        };
+        let (mut matched, mut empty, mut scores, mut inexact) = (0, 0, 0, 0);
+        for _ in 0..300 {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for _ in 0..2 + next(4) {
+                clauses.push((Occur::Must, random_word(&mut next)));
+            }
+            for _ in 0..next(3) {
+                clauses.push((Occur::Should, random_word(&mut next)));
+            }
+            for _ in 0..next(3) {
+                let t = Term::from_field_text(f[next(3) as usize], &format!("w{}", next(8)));
+                let q = TermQuery::new(t, IndexRecordOption::Basic);
+                clauses.push((Occur::MustNot, Box::new(q)));
+            }
+            if next(3) == 0 {
+                let t = Term::from_field_text(kind, &format!("k{}", next(3)));
+                clauses.push((Occur::Must, Box::new(BoostedTerm::filter(t))));
+            }
+            let q = flatten(Box::new(BooleanQuery::new(clauses)));
+            let (n, differ) = assert_scored_as_tantivy(&searcher, &*q, false);
+            match n {
+                0 => empty += 1,
+                _ => matched += 1,
+            }
+            scores += n;
+            inexact += differ;
+        }
+        // Both kinds were tried; nearly every score is tantivy's to the bit (those that are
+        // not: a rare synonym's postings ending in a union's first window, see `matches`).
+        assert!(
+            matched > 100 && empty > 10,
+            "{matched} matched, {empty} empty"
+        );
+        assert!(
+            inexact * 1000 < scores,
+            "{inexact} of {scores} scores inexact"
+        );
     }
 
     /// Only conjunctions of two or more words are read; other shapes run as tantivy's.
