@@ -9,6 +9,9 @@
 //! run's time went: plan, rank, count, hits, fallback). Then the same for
 //! title suggestions (`/api/suggest`'s engine): every 1–4 character prefix of every query in
 //! the mix, plus the pinyin queries as typed letter by letter. Nothing asserted.
+//!
+//! `BANSHI_BENCH_THREADS=N` searches a lone query's segments on N threads (default: one per
+//! core, as the server does; 1 searches serially), to compare the two on a given machine.
 
 use banshi::{config, Analyzer, BanshiIndex, SearchRequest, Searcher, Syncer};
 use std::path::{Path, PathBuf};
@@ -43,8 +46,13 @@ fn main() {
         }
     };
     let analyzer = Analyzer::load(config::dict_dir(None, &dir).as_deref()).expect("dictionary");
-    let searcher = Searcher::new(BanshiIndex::open(&dir, analyzer).expect("index opens"))
+    let mut searcher = Searcher::new(BanshiIndex::open(&dir, analyzer).expect("index opens"))
         .expect("searcher opens");
+    // The segment pool's threads (default: one per core, as the server runs); 1 is serial.
+    let threads = std::env::var("BANSHI_BENCH_THREADS").ok();
+    if let Some(n) = threads.as_deref().and_then(|v| v.parse().ok()) {
+        searcher = searcher.with_segment_pool(n, banshi::search::POOL_MIN_DOCS);
+    }
     let queries = banshi::loadgen::parse_queries(banshi::loadgen::DEFAULT_QUERIES);
     let run = |q: &str| {
         let mut req = SearchRequest::new(q);
@@ -57,7 +65,16 @@ fn main() {
         run(q);
     }
     let mut all: Vec<Duration> = Vec::new();
-    let mut per_query: Vec<(Duration, &str, u64, usize, banshi::search::Timings)> = Vec::new();
+    // Per query: its median run (with where that run's time went), its p10 and p90 runs.
+    type Row<'a> = (
+        Duration,
+        &'a str,
+        u64,
+        usize,
+        banshi::search::Timings,
+        [Duration; 2],
+    );
+    let mut per_query: Vec<Row> = Vec::new();
     for q in &queries {
         let mut mine = Vec::new();
         let mut found = (0, 0);
@@ -68,17 +85,19 @@ fn main() {
         }
         mine.sort_by_key(|m| m.0);
         let (median, timings) = mine[mine.len() / 2];
-        per_query.push((median, q, found.0, found.1, timings));
+        let spread = [mine[mine.len() / 10].0, mine[(mine.len() - 1) * 9 / 10].0];
+        per_query.push((median, q, found.0, found.1, timings, spread));
         all.extend(mine.into_iter().map(|m| m.0));
     }
     all.sort();
     let p = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
     let mean = all.iter().sum::<Duration>() / all.len() as u32;
     println!(
-        "in-process search over {} ({} docs), {} queries x {rounds} rounds, limit {limit}, snippets on: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}, mean {:?}",
+        "in-process search over {} ({} docs), {} queries x {rounds} rounds, limit {limit}, segment threads {}, snippets on: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}, mean {:?}",
         dir.display(),
         searcher.num_docs(),
         queries.len(),
+        threads.as_deref().unwrap_or("default"),
         p(0.5),
         p(0.9),
         p(0.99),
@@ -87,9 +106,9 @@ fn main() {
     );
     per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
     // With where the median run's time went (`SearchResponse::timings`, µs).
-    for (t, q, total, hits, p) in per_query.iter().take(8) {
+    for (t, q, total, hits, p, [p10, p90]) in per_query.iter().take(8) {
         println!(
-            "  slowest (median) {t:?}  {q}  ({total} matches, {hits} hits; plan {} rank {} count {} hits {} fallback {} µs)",
+            "  slowest (median) {t:?} (p10 {p10:?}, p90 {p90:?})  {q}  ({total} matches, {hits} hits; plan {} rank {} count {} hits {} fallback {} µs)",
             p.plan_us, p.rank_us, p.count_us, p.hits_us, p.fallback_us
         );
     }
