@@ -31,16 +31,36 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
 
-thread_local! {
-    /// Per thread, a score per document of the largest segment seen (see
-    /// `ConjunctionWeight::matches`): clearing a fresh buffer per query was a megabyte of
-    /// memory writes per 100k-document segment.
-    static SCRATCH: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
+/// Score buffers, a score per document of the largest segment seen, kept between queries (see
+/// `ConjunctionWeight::matches`): clearing a fresh buffer per query was a megabyte of memory
+/// writes per 100k-document segment. At most [`KEEP_SCRATCH`] are kept, however many threads
+/// search at once (a server runs each request on a thread of its own).
+static SCRATCH: std::sync::Mutex<Vec<Vec<Score>>> = std::sync::Mutex::new(Vec::new());
+
+/// Buffers kept: the searches that run at once on two cores, with room to spare.
+const KEEP_SCRATCH: usize = 4;
+
+/// Buffers for segments larger than this (16 MB of scores) are not kept.
+const MAX_SCRATCH: usize = 4 << 20;
+
+/// A score buffer of at least `len` entries, of any contents.
+fn take_scratch(len: usize) -> Vec<Score> {
+    let kept = SCRATCH.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let mut v = kept.unwrap_or_default();
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    v
 }
 
-/// Segments larger than this get a buffer of their own each time (16 MB of scores), so that
-/// no thread keeps more.
-const MAX_SCRATCH: usize = 4 << 20;
+fn give_back(v: Vec<Score>) {
+    if v.len() <= MAX_SCRATCH {
+        let mut kept = SCRATCH.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < KEEP_SCRATCH {
+            kept.push(v);
+        }
+    }
+}
 
 /// The documents a tantivy union reads ahead (its `HORIZON`).
 const UNION_WINDOW: DocId = 4096;
@@ -411,12 +431,9 @@ impl ConjunctionWeight {
 
         // The scores, summed as tantivy sums them, indexed by document (only the matching
         // ones are ever written or read).
-        // A word's scores by document: a buffer of this thread's, only ever read where the
-        // word was just scored (the matching documents), so never cleared whole.
-        let mut acc = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        if acc.len() < max_doc as usize {
-            acc.resize(max_doc as usize, 0.0);
-        }
+        // A word's scores by document: a kept buffer, only ever read where the word was just
+        // scored (the matching documents), so never cleared whole.
+        let mut acc = take_scratch(max_doc as usize);
         // The sums, by rank among the matching documents.
         let mut left = vec![0.0 as Score; docs.len()];
         let mut rest = vec![0.0 as Score; docs.len()];
@@ -450,9 +467,7 @@ impl ConjunctionWeight {
             }
             Ok(())
         })();
-        if acc.len() <= MAX_SCRATCH {
-            SCRATCH.with(|s| *s.borrow_mut() = acc);
-        }
+        give_back(acc);
         scored?;
         let scores = left;
         Ok((docs, scores))
