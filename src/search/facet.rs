@@ -302,11 +302,10 @@ impl FacetCounts {
     /// One segment's counts over the documents holding any of `terms` (the documents of a
     /// union of term queries, which `flatten::union_terms` reads off a query), gathered into
     /// a bit set from the terms' posting blocks, without scorers; merged as this collector's
-    /// fruits. A colloquial question
-    /// at 100k documents is a union of 20–100 terms matching 15–98k documents; tantivy's
-    /// union scorer advances each term document by document through virtual calls, where a
-    /// posting block decodes 128 documents at once: the pass of most slow questions took
-    /// half the time.
+    /// fruits. A colloquial question at 100k documents is a union of 20–100 terms matching
+    /// 15–98k documents; tantivy's union scorer advances each term document by document
+    /// through virtual calls, where a posting block decodes 128 documents at once: the pass
+    /// of most slow questions took half the time.
     pub fn count_term_union(
         &self,
         ord: SegmentOrdinal,
