@@ -109,6 +109,9 @@ impl Conjunction {
                 Occur::MustNot => c.excluded.push(q.box_clone()),
                 Occur::Must => match flatten::boosted_terms(&**q) {
                     Some(w) => c.required.push(w),
+                    // A second clause of another shape (a phrase beside the tier) is not
+                    // read: dropping either would lose a requirement.
+                    None if inner.is_some() => return None,
                     None => inner = Some(&**q),
                 },
                 Occur::Should => c.optional.push(flatten::boosted_terms(&**q)?),
@@ -850,7 +853,9 @@ mod tests {
             IndexRecordOption::WithFreqs,
         ));
         let two = || vec![(Occur::Must, w("w0")), (Occur::Must, w("w1"))];
+        let optional = || vec![(Occur::Must, w("w0")), (Occur::Should, w("w1"))];
         assert!(Conjunction::read(&*bq(two())).is_some());
+        assert!(Conjunction::read(&*bq(optional())).is_some());
         let refused: Vec<Box<dyn Query>> = vec![
             // One word (beside an exclusion), a union, a term.
             bq(vec![(Occur::Must, w("w0")), (Occur::MustNot, w("w1"))]),
@@ -864,7 +869,7 @@ mod tests {
             bq(vec![
                 (Occur::Must, w("w0")),
                 (Occur::Must, w("w1")),
-                (Occur::Should, plain),
+                (Occur::Should, plain.box_clone()),
             ]),
             // A minimum of `Should` clauses.
             Box::new(BooleanQuery::with_minimum_required_clauses(
@@ -881,6 +886,15 @@ mod tests {
             ]),
             // An inner conjunction beside another word.
             bq(vec![(Occur::Must, bq(two())), (Occur::Must, w("w2"))]),
+            // A tier with optional words beside a clause of another shape, in either order.
+            bq(vec![
+                (Occur::Must, plain.box_clone()),
+                (Occur::Must, bq(optional())),
+            ]),
+            bq(vec![
+                (Occur::Must, bq(optional())),
+                (Occur::Must, plain.box_clone()),
+            ]),
         ];
         for q in refused {
             assert!(Conjunction::read(&*q).is_none(), "{q:?}");
