@@ -432,12 +432,10 @@ impl ConjunctionWeight {
             return Ok((docs, Vec::new()));
         }
 
-        // The scores, summed as tantivy sums them, indexed by document (only the matching
-        // ones are ever written or read).
-        // A word's scores by document: a kept buffer, only ever read where the word was just
-        // scored (the matching documents), so never cleared whole.
+        // The scores, summed as tantivy sums them. A word's scores by document: a kept
+        // buffer, only ever read where the word was just scored (the matching documents), so
+        // never cleared whole; the sums by rank among the matching documents.
         let mut acc = take_scratch(max_doc as usize);
-        // The sums, by rank among the matching documents.
         let mut left = vec![0.0 as Score; docs.len()];
         let mut rest = vec![0.0 as Score; docs.len()];
         let scored = (|| -> tantivy::Result<()> {
