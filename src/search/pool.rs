@@ -80,21 +80,17 @@ impl Pool {
     ) -> Vec<R> {
         let n = tasks.len();
         let (sender, results) = mpsc::channel::<(usize, Option<R>)>();
-        // Each task in a slot that whoever takes it first runs.
-        type Slot<R> = Arc<Mutex<Option<Box<dyn FnOnce() -> R + Send>>>>;
         let slots: Vec<Slot<R>> = tasks
             .into_iter()
             .map(|t| Arc::new(Mutex::new(Some(t))))
             .collect();
-        let take = |slot: &Slot<R>| slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         if n > 1 && !self.workers.is_empty() {
             let mut queue = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
             for (i, slot) in slots.iter().enumerate().skip(1) {
                 let slot = Arc::clone(slot);
                 let sender = sender.clone();
                 queue.push_back(Box::new(move || {
-                    let task = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-                    if let Some(task) = task {
+                    if let Some(task) = take(&slot) {
                         let _ = sender.send((i, catch_unwind(AssertUnwindSafe(task)).ok()));
                     }
                 }));
@@ -123,6 +119,13 @@ impl Pool {
             .map(|r| r.unwrap_or_else(&panicked))
             .collect()
     }
+}
+
+/// A task in a slot that whoever takes it first runs (the caller or a worker).
+type Slot<R> = Arc<Mutex<Option<Box<dyn FnOnce() -> R + Send>>>>;
+
+fn take<R>(slot: &Slot<R>) -> Option<Box<dyn FnOnce() -> R + Send>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// A worker: run queued jobs; when there are none, spin for [`SPIN`], then sleep until told.
