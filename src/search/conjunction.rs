@@ -269,6 +269,12 @@ impl Bits {
         }
     }
 
+    fn remove(&mut self, doc: DocId) {
+        if let Some(w) = self.words.get_mut(doc as usize / 64) {
+            *w &= !(1 << (doc % 64));
+        }
+    }
+
     #[inline]
     fn contains(&self, doc: DocId) -> bool {
         self.words
@@ -402,14 +408,9 @@ impl ConjunctionWeight {
             }
         }
         if let Some(alive) = reader.alive_bitset() {
-            for (i, a) in all.words.iter_mut().enumerate() {
-                let mut w = *a;
-                while w != 0 {
-                    let doc = i as DocId * 64 + w.trailing_zeros();
-                    w &= w - 1;
-                    if !alive.is_alive(doc) {
-                        *a &= !(1 << (doc % 64));
-                    }
+            for doc in all.docs() {
+                if !alive.is_alive(doc) {
+                    all.remove(doc);
                 }
             }
         }
@@ -417,9 +418,7 @@ impl ConjunctionWeight {
             let mut s = ex.scorer(reader, 1.0)?;
             let mut doc = s.doc();
             while doc != TERMINATED {
-                if let Some(w) = all.words.get_mut(doc as usize / 64) {
-                    *w &= !(1 << (doc % 64));
-                }
+                all.remove(doc);
                 doc = s.advance();
             }
         }
@@ -470,8 +469,7 @@ impl ConjunctionWeight {
         })();
         give_back(acc);
         scored?;
-        let scores = left;
-        Ok((docs, scores))
+        Ok((docs, left))
     }
 }
 
