@@ -118,18 +118,16 @@ impl Reading {
     }
 }
 
-/// One character of a title, as pinyin.
+/// One distinct character, as pinyin; a title's characters refer to it through [`Place`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Syl {
     /// One bit per first letter of a reading (see [`bit`]): the initials.
     firsts: u64,
     /// The same for the most common reading alone.
     firsts_primary: u64,
-    /// Letters that can follow the first one in a match starting here: the second letter of a
-    /// reading, or the first of the next character's (initials, one-letter readings).
+    /// The second letters of the readings (see [`Place::seconds`] for a title's character).
     seconds: u64,
-    /// Every letter of the readings of this character and the rest of its title: a match
-    /// starting here cannot use a letter outside it.
+    /// Every letter of the readings (see [`Place::after`] for a title's character).
     after: u64,
     /// The readings: `Suggester::readings[from..from + n]`, the spellings of the most common
     /// reading first (`n_primary` of them). None: the character never matches.
@@ -155,6 +153,29 @@ impl Syl {
     }
 }
 
+/// One character of a title: its character's syllable and what the rest of the title adds.
+/// One per character of every title (a million at 100k documents), so it holds only the
+/// context; the readings are the character's, shared: 12 bytes a character instead of the
+/// 40 of a [`Syl`] each (~30 MB of arrays less at 100k documents).
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// The character's syllable, `Suggester::table[syl]`.
+    syl: u32,
+    /// Letters that can follow the first one in a match starting here: the second letter of a
+    /// reading, or the first of the next character's (initials, one-letter readings). Letters
+    /// `a`–`z` only, like everything a pinyin query is looked up by (see
+    /// `Suggester::candidates`).
+    seconds: u32,
+    /// Every letter of the readings of this character and the rest of its title: a match
+    /// starting here cannot use a letter outside it. Letters only.
+    after: u32,
+}
+
+/// The letters `a`–`z` of a [`bit`] set: a pinyin query has no others.
+fn letters_only(bits: u64) -> u32 {
+    (bits & ((1 << 26) - 1)) as u32
+}
+
 /// Title suggestions over a snapshot of the index: build after each reload, then share (it is
 /// immutable, `Send` and `Sync`) and query on every keystroke.
 pub struct Suggester {
@@ -172,18 +193,21 @@ pub struct Suggester {
     /// `FxHashMap`, 7.5 vs 9.5 µs median per suggestion over the mix on the real corpus.)
     char_entries: HashMap<char, Vec<u32>>,
     /// Every title's characters as pinyin, title after title.
-    syls: Vec<Syl>,
+    syls: Vec<Place>,
+    /// The distinct characters' syllables, which `syls` refer to.
+    table: Vec<Syl>,
     /// Per entry, its characters: `syls[from..to]` (apart from `entries`: the pinyin scan
     /// touches only these).
     spans: Vec<(u32, u32)>,
     /// The entry of each of `syls`.
     syl_entry: Vec<u32>,
-    /// Per letter (see [`bit`]): the positions in `syls` with a reading starting with it.
+    /// Per letter (see [`bit`]; `a`–`z` only): the positions in `syls` with a reading starting
+    /// with it.
     postings: Vec<Vec<u32>>,
-    /// Per pair of letters (`first * LETTERS + second`): the positions whose readings start
-    /// with `first` and may continue with `second` (see [`Syl::seconds`]). A query of two or
-    /// more letters walks this much shorter list: `jiazhao` visits the ji…/jz… characters,
-    /// not every j… one (4.5 ms → well under 1 ms at 100k titles).
+    /// Per pair of letters (`first * LETTERS + second`, `a`–`z`): the positions whose readings
+    /// start with `first` and may continue with `second` (see [`Place::seconds`]). A query of
+    /// two or more letters walks this much shorter list: `jiazhao` visits the ji…/jz…
+    /// characters, not every j… one (4.5 ms → well under 1 ms at 100k titles).
     pair_postings: Vec<Vec<u32>>,
     /// Beside each entry of `pair_postings`: the letters (`a`–`z` bits of [`bit`]) a match
     /// starting there can have third, as full pinyin or as initials. A query of three or more
@@ -193,10 +217,10 @@ pub struct Suggester {
     pair_thirds: Vec<Vec<u32>>,
     /// Distinct characters' readings; shared by every title using the char.
     readings: Vec<Reading>,
-    /// Per distinct character of the titles, its syllable before a title's context fills in
-    /// `seconds` and `after` (`None`: pinyin skips it). Kept for the file (see [`file`]): with
-    /// it, `syls` and the per-entry columns are rebuilt from the titles in one cheap pass.
-    by_char: FxHashMap<char, Option<Syl>>,
+    /// Per distinct character of the titles, its syllable in `table` (`None`: pinyin skips
+    /// it). Kept for the file (see [`file`]): with it, `syls` and the per-entry columns are
+    /// rebuilt from the titles in one cheap pass.
+    by_char: FxHashMap<char, Option<u32>>,
     /// Entry indices sorted by `norm`: the titles starting with a key are one range of it, so
     /// a short prefix with many such titles (办, 营业) is answered by two binary searches
     /// instead of a pass over every title.
@@ -221,14 +245,22 @@ impl PartialEq for Suggester {
         self.entries == o.entries
             && self.char_bits == o.char_bits
             && self.char_entries == o.char_entries
-            && self.syls == o.syls
+            && self.syls.len() == o.syls.len()
+            && self.syls.iter().zip(&o.syls).all(|(a, b)| {
+                (a.seconds, a.after) == (b.seconds, b.after) && self.syl(a) == o.syl(b)
+            })
             && self.spans == o.spans
             && self.syl_entry == o.syl_entry
             && self.postings == o.postings
             && self.pair_postings == o.pair_postings
             && self.pair_thirds == o.pair_thirds
             && self.readings == o.readings
-            && self.by_char == o.by_char
+            && self.by_char.len() == o.by_char.len()
+            && self.by_char.iter().all(|(c, y)| {
+                o.by_char.get(c).is_some_and(|z| {
+                    y.map(|i| self.table[i as usize]) == z.map(|i| o.table[i as usize])
+                })
+            })
             && self.by_norm == o.by_norm
     }
 }
@@ -446,20 +478,14 @@ impl Suggester {
 
         let mut out = Suggester::empty();
         out.entries.reserve(list.len());
-        // Per distinct character: its syllable, or `None` for characters pinyin skips.
-        let mut by_char: FxHashMap<char, Option<Syl>> = FxHashMap::default();
         for (norm, c) in list {
-            out.push_entry(
-                Entry {
-                    title: c.title,
-                    kind: c.kind,
-                    path: c.path,
-                    norm,
-                },
-                &mut by_char,
-            );
+            out.push_entry(Entry {
+                title: c.title,
+                kind: c.kind,
+                path: c.path,
+                norm,
+            });
         }
-        out.by_char = by_char;
         // The posting lists, the character lists and the key order are what is left (~170 ms
         // at 100k documents): with many syllables, a second thread builds the last third of
         // the posting lists and the rest, while this one builds the first two thirds. At
@@ -510,23 +536,32 @@ impl Suggester {
     }
 
     /// Append `e` after the entries so far, with its syllables, span and character bits.
-    /// `by_char` holds each character's syllable before the title's context fills in
-    /// `seconds` and `after`: computed on first sight by [`char_syl`] when building, read from
-    /// the file when loading (so a load never asks the pinyin tables).
-    fn push_entry(&mut self, e: Entry, by_char: &mut FxHashMap<char, Option<Syl>>) {
+    /// `by_char` and `table` hold each character's syllable: computed on first sight by
+    /// [`char_syl`] when building, read from the file when loading (so a load never asks the
+    /// pinyin tables).
+    fn push_entry(&mut self, e: Entry) {
         let syl_from = self.syls.len();
         for ch in e.norm.chars() {
-            let syl = *by_char
-                .entry(ch)
-                .or_insert_with(|| char_syl(ch, &mut self.readings));
-            self.syls.extend(syl);
+            let id = *self.by_char.entry(ch).or_insert_with(|| {
+                let syl = char_syl(ch, &mut self.readings)?;
+                self.table.push(syl);
+                Some(self.table.len() as u32 - 1)
+            });
+            if let Some(id) = id {
+                let syl = &self.table[id as usize];
+                self.syls.push(Place {
+                    syl: id,
+                    seconds: letters_only(syl.seconds),
+                    after: letters_only(syl.after),
+                });
+            }
         }
         let syl_to = self.syls.len();
         // A character's own `after` is the letters of its readings (see [`char_syl`]).
         let mut after = 0;
         for p in (syl_from..syl_to).rev() {
             if p + 1 < syl_to {
-                let next = self.syls[p + 1].firsts;
+                let next = letters_only(self.syl(&self.syls[p + 1]).firsts);
                 self.syls[p].seconds |= next;
             }
             after |= self.syls[p].after;
@@ -564,7 +599,7 @@ impl Suggester {
         // gathered in one pass instead of one pass over the triples per pair.
         let mut thirds_by_pair: Vec<(usize, u64)> = Vec::new();
         for p in range {
-            let syl = &self.syls[p];
+            let place = &self.syls[p];
             let to = self.spans[self.syl_entry[p] as usize].1 as usize;
             self.triples(p, to, &mut triples);
             thirds_by_pair.clear();
@@ -578,11 +613,11 @@ impl Suggester {
                     None => thirds_by_pair.push((pair, bit(t[2]))),
                 }
             }
-            let mut firsts = syl.firsts;
+            let mut firsts = letters_only(self.syl(place).firsts);
             while firsts != 0 {
                 let f = firsts.trailing_zeros() as usize;
                 out.postings[f].push(p as u32);
-                let mut seconds = syl.seconds;
+                let mut seconds = place.seconds;
                 while seconds != 0 {
                     let s = seconds.trailing_zeros() as usize;
                     let thirds = thirds_by_pair
@@ -607,7 +642,7 @@ impl Suggester {
         out.clear();
         let readings = |k: usize| {
             let r = if k < to {
-                self.syls[k].readings(false)
+                self.syl(&self.syls[k]).readings(false)
             } else {
                 0..0
             };
@@ -645,6 +680,7 @@ impl Suggester {
             char_bits: Vec::new(),
             char_entries: HashMap::new(),
             syls: Vec::new(),
+            table: Vec::new(),
             spans: Vec::new(),
             syl_entry: Vec::new(),
             postings: vec![Vec::new(); LETTERS],
@@ -737,7 +773,7 @@ impl Suggester {
                 let e = self.syl_entry[p] as usize;
                 let (from, to) = self.spans[e];
                 let syls = &self.syls[p..to as usize];
-                let n = if initials_match(q, syls, primary) {
+                let n = if self.initials_match(q, syls, primary) {
                     Some(q.len())
                 } else {
                     self.full_match_len(q, syls, primary)
@@ -939,8 +975,9 @@ impl Suggester {
     /// and every text-prefix match is already known; later entries can only rank below those.
     /// A short prefix such as `she` matches early and no longer scans 100k titles.
     fn match_pinyin(&self, q: &[u8], class: &mut [u8], limit: usize) {
-        let second = q.get(1).map_or(0, |&b| bit(b));
-        let letters = q.iter().fold(0, |m, &b| m | bit(b));
+        // `q` is letters only here (see `candidates`), so these lose nothing.
+        let second = q.get(1).map_or(0, |&b| letters_only(bit(b)));
+        let letters = q.iter().fold(0, |m, &b| m | letters_only(bit(b)));
         let mut settled = class.iter().filter(|&&c| c == PREFIX).count();
         let mut current = usize::MAX;
         for p in self.starts(q) {
@@ -1014,19 +1051,32 @@ impl Suggester {
 
     /// Does pinyin query `q` match `syls` from its first character, as initials or as full
     /// pinyin, reading characters their most common way (`primary`) or any?
-    fn pinyin_match(&self, q: &[u8], syls: &[Syl], primary: bool) -> bool {
-        initials_match(q, syls, primary) || self.full_match(q, syls, primary)
+    fn pinyin_match(&self, q: &[u8], syls: &[Place], primary: bool) -> bool {
+        self.initials_match(q, syls, primary) || self.full_match(q, syls, primary)
+    }
+
+    /// Do the initials of `syls` start with `q` (every character's first letter, in order)?
+    fn initials_match(&self, q: &[u8], syls: &[Place], primary: bool) -> bool {
+        q.len() <= syls.len()
+            && q.iter()
+                .zip(syls)
+                .all(|(&b, s)| self.syl(s).firsts(primary) & bit(b) != 0)
+    }
+
+    /// The syllable of the character at `place`.
+    fn syl(&self, place: &Place) -> &Syl {
+        &self.table[place.syl as usize]
     }
 
     /// Is `q` the pinyin of `syls[0..k]` for some `k`, the last syllable possibly cut short?
     /// Tracks every query offset reachable after each character (readings of one character can
     /// be prefixes of each other: `xi`/`xian`), so it never backtracks.
-    fn full_match(&self, q: &[u8], syls: &[Syl], primary: bool) -> bool {
+    fn full_match(&self, q: &[u8], syls: &[Place], primary: bool) -> bool {
         self.full_match_len(q, syls, primary).is_some()
     }
 
     /// [`Suggester::full_match`], saying how many characters the match covers.
-    fn full_match_len(&self, q: &[u8], syls: &[Syl], primary: bool) -> Option<usize> {
+    fn full_match_len(&self, q: &[u8], syls: &[Place], primary: bool) -> Option<usize> {
         if q.is_empty() || q.len() >= 128 {
             return None;
         }
@@ -1038,7 +1088,7 @@ impl Suggester {
                 let at = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let rest = &q[at..];
-                for r in &self.readings[syl.readings(primary)] {
+                for r in &self.readings[self.syl(syl).readings(primary)] {
                     let r = r.as_bytes();
                     if r.starts_with(rest) {
                         // The query ends inside (or exactly at the end of) this syllable.
@@ -1108,14 +1158,6 @@ fn char_bits(s: &str) -> u128 {
             1u128 << (LETTERS as u32 + ((c as u32).wrapping_mul(0x9E37_79B1) >> 25) % 92)
         }
     })
-}
-
-/// Do the initials of `syls` start with `q` (every character's first letter, in order)?
-fn initials_match(q: &[u8], syls: &[Syl], primary: bool) -> bool {
-    q.len() <= syls.len()
-        && q.iter()
-            .zip(syls)
-            .all(|(&b, s)| s.firsts(primary) & bit(b) != 0)
 }
 
 /// The index of an ASCII letter or digit in a letter set (see [`bit`]).
@@ -1346,7 +1388,7 @@ mod tests {
                     if k >= to {
                         return Vec::new();
                     }
-                    s.readings[s.syls[k].readings(false)]
+                    s.readings[s.syl(&s.syls[k]).readings(false)]
                         .iter()
                         .map(|r| r.as_bytes().to_vec())
                         .collect()
@@ -1775,12 +1817,12 @@ mod tests {
             |s| s.pair_thirds[0].push(1),
             |s| s.char_entries.values_mut().for_each(|l| l.push(999)),
             |s| {
-                for y in s.by_char.values_mut().flatten() {
+                for y in &mut s.table {
                     y.from = 1000;
                 }
             },
             |s| {
-                for y in s.by_char.values_mut().flatten() {
+                for y in &mut s.table {
                     y.n_primary = y.n + 1;
                 }
             },

@@ -25,7 +25,8 @@ pub const FILE_NAME: &str = "suggest.bin";
 /// The layout and meaning of the file. Bump it whenever [`Suggester::build`] computes
 /// something different from the same titles (normalization, readings, order), not only when
 /// the layout changes: an old file would otherwise answer with the old rules.
-pub const FORMAT: u32 = 1;
+/// 2: the letter lists hold `a`–`z` only (a pinyin query has no digits).
+pub const FORMAT: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"bsuggest";
 
@@ -95,11 +96,14 @@ pub fn save(s: &Suggester, key: &Key, dir: &Path) -> Result<(), FileError> {
     w.u32s(&chars.iter().map(|(c, _)| **c as u32).collect::<Vec<_>>());
     w.lists(chars.iter().map(|(_, l)| l.as_slice()));
     // The characters' syllables; a skipped character has no readings and the flag 1 << 31.
-    let mut bases: Vec<(&char, &Option<Syl>)> = s.by_char.iter().collect();
+    let mut bases: Vec<(&char, Option<&Syl>)> = s
+        .by_char
+        .iter()
+        .map(|(c, y)| (c, y.map(|i| &s.table[i as usize])))
+        .collect();
     bases.sort_unstable_by_key(|(c, _)| **c);
-    let base = |f: fn(&Syl) -> u64| -> Vec<u64> {
-        bases.iter().map(|(_, y)| y.as_ref().map_or(0, f)).collect()
-    };
+    let base =
+        |f: fn(&Syl) -> u64| -> Vec<u64> { bases.iter().map(|(_, y)| y.map_or(0, f)).collect() };
     w.u32s(&bases.iter().map(|(c, _)| **c as u32).collect::<Vec<_>>());
     w.u64s(&base(|y| y.firsts));
     w.u64s(&base(|y| y.firsts_primary));
@@ -284,6 +288,7 @@ fn parse(mut from: impl Read, len: u64, key: &Key) -> Result<Suggester, FileErro
         .collect();
     let mut by_char = FxHashMap::default();
     by_char.reserve(k);
+    let mut table = Vec::with_capacity(k);
     for i in 0..k {
         let c = char::from_u32(base_chars[i]).ok_or(FileError::Damaged("not a character"))?;
         let place = places[i];
@@ -301,7 +306,13 @@ fn parse(mut from: impl Read, len: u64, key: &Key) -> Result<Suggester, FileErro
                 return Err(FileError::Damaged("reading out of range"));
             }
         }
-        by_char.insert(c, syl);
+        by_char.insert(
+            c,
+            syl.map(|y| {
+                table.push(y);
+                table.len() as u32 - 1
+            }),
+        );
     }
 
     let postings = r.lists()?;
@@ -326,17 +337,18 @@ fn parse(mut from: impl Read, len: u64, key: &Key) -> Result<Suggester, FileErro
 
     let mut s = Suggester::empty();
     s.readings = readings;
+    s.by_char = by_char;
+    s.table = table;
     s.entries.reserve(n);
     // The syllables, spans and character bits, exactly as the build made them: every
     // character's syllable comes from the file (a character missing there, possible only in a
     // crafted file, is read from the pinyin tables like in a build).
     for e in entries {
-        s.push_entry(e, &mut by_char);
+        s.push_entry(e);
     }
     for list in postings.iter().chain(&pair_postings) {
         within(list, s.syls.len())?;
     }
-    s.by_char = by_char;
     s.char_entries = char_entries;
     s.postings = postings;
     s.pair_postings = pair_postings;
