@@ -98,7 +98,7 @@ pub(super) fn for_each_token(
         parts.push((s, e));
     }
     if norm.text.contains('第') {
-        groups = merge_articles(&norm.text, &groups);
+        merge_articles(&norm.text, &mut groups);
     }
     let keep = |w: &str| is_wordlike(w) && !analyzer.is_stopword(w);
     let mut position = 0;
@@ -145,7 +145,8 @@ pub(super) fn analyze(analyzer: &Analyzer, text: &str) -> Vec<TokenGroup> {
 /// 第 + digits + unit (第12条, normalized from 第十二条) as one word whose parts are the three
 /// pieces jieba cut it into: a query for 第12条 then matches that article, not every 第, 12
 /// and 条 of the document, and highlights it whole.
-fn merge_articles(text: &str, groups: &[PendingGroup]) -> Vec<PendingGroup> {
+/// In place: laws hold thousands of groups and a few references.
+fn merge_articles(text: &str, groups: &mut Vec<PendingGroup>) {
     let word = |g: &PendingGroup| &text[g.start..g.end];
     let is_ref = |g: &[PendingGroup]| {
         word(&g[0]) == "第"
@@ -154,25 +155,25 @@ fn merge_articles(text: &str, groups: &[PendingGroup]) -> Vec<PendingGroup> {
             && g[2].start == g[1].end
             && super::normalize::is_article_unit_str(word(&g[2]))
     };
-    let mut out: Vec<PendingGroup> = Vec::with_capacity(groups.len());
-    let mut i = 0;
-    while i < groups.len() {
-        if i + 3 <= groups.len() && is_ref(&groups[i..i + 3]) {
+    let (mut read, mut write) = (0, 0);
+    while read < groups.len() {
+        if read + 3 <= groups.len() && is_ref(&groups[read..read + 3]) {
             // The three words, each with its sub-words, are the parts; the reference is the
             // word. Their spans are contiguous in the flat list.
-            out.push(PendingGroup {
-                start: groups[i].start,
-                end: groups[i + 2].end,
-                first: groups[i].first,
-                own: groups[i + 2].own + 1,
-            });
-            i += 3;
+            groups[write] = PendingGroup {
+                start: groups[read].start,
+                end: groups[read + 2].end,
+                first: groups[read].first,
+                own: groups[read + 2].own + 1,
+            };
+            read += 3;
         } else {
-            out.push(groups[i]);
-            i += 1;
+            groups[write] = groups[read];
+            read += 1;
         }
+        write += 1;
     }
-    out
+    groups.truncate(write);
 }
 
 /// tantivy tokenizer over the shared [`Analyzer`]; cloning it clones an `Arc`. Its tokens'

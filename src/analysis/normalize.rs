@@ -328,10 +328,18 @@ pub fn article_spellings(word: &str) -> Vec<String> {
 
 /// `char::is_alphanumeric`, with CJK ideographs (most of every text) answered before the
 /// Unicode property tables are consulted: keying 42k titles spent 4 % of its time there.
+/// Chinese punctuation (、。《》「」【】, dashes, curly quotes, ellipses), most of a text's
+/// non-word tokens, is answered before them too.
 pub fn is_alnum(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || ('\u{4E00}'..='\u{9FFF}').contains(&c)
-        || (!c.is_ascii() && c.is_alphanumeric())
+        || (!c.is_ascii() && !is_cjk_punctuation(c) && c.is_alphanumeric())
+}
+
+/// General punctuation U+2010–U+2027 and the CJK punctuation U+3001–U+3003, U+3008–U+3020:
+/// none of them is a letter or digit (〇 U+3007 and the Hangzhou numerals after U+3020 are).
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c, '\u{2010}'..='\u{2027}' | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3020}')
 }
 
 /// Normalize and return only the text (queries, dictionary entries, suggestions).
@@ -415,6 +423,14 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 400);
+    }
+
+    /// `is_alnum`'s shortcuts answer what `char::is_alphanumeric` answers, for every character.
+    #[test]
+    fn is_alnum_is_is_alphanumeric() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "U+{:04X}", c as u32);
+        }
     }
 
     /// `normalize_text` skips the offset maps but must give exactly `normalize`'s text: the
