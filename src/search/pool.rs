@@ -8,6 +8,8 @@
 //! the caller runs the first segment itself and then any segment no worker has claimed yet, so
 //! a pass is never slower than serial, and a worker stays awake (spinning) for a short while
 //! after its last task, long enough for the next pass of the same query to find it running.
+//! The caller, done with its share, waits for the workers' results the same way before it
+//! sleeps: put to sleep, it woke tens of µs after the last result came.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -108,11 +110,25 @@ impl Pool {
             }
         }
         drop(sender);
+        // The workers' results: looked for without sleeping for a while, as a worker looks
+        // for work: a worker finishing just after the caller is the common case, and a caller
+        // put to sleep for it woke tens of µs later.
+        let since = Instant::now();
         for _ in mine..n {
-            match results.recv() {
-                Ok((i, r)) => out[i] = Some(r.unwrap_or_else(&panicked)),
-                // Every sender gone: the queued jobs were dropped (the pool is stopping).
-                Err(_) => break,
+            let got = loop {
+                match results.try_recv() {
+                    Ok(got) => break Some(got),
+                    Err(mpsc::TryRecvError::Empty) if since.elapsed() < SPIN => {
+                        std::hint::spin_loop()
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break results.recv().ok(),
+                    // Every sender gone: the queued jobs were dropped (the pool is stopping).
+                    Err(mpsc::TryRecvError::Disconnected) => break None,
+                }
+            };
+            match got {
+                Some((i, r)) => out[i] = Some(r.unwrap_or_else(&panicked)),
+                None => break,
             }
         }
         out.into_iter()
@@ -185,7 +201,8 @@ mod tests {
     use super::*;
 
     /// Every task runs once and comes back in order, from pools of 0–3 workers, including
-    /// tasks that finish out of order and one that panics.
+    /// tasks that finish out of order, after the caller has stopped spinning for them, and one
+    /// that panics.
     #[test]
     fn tasks_run_once_in_order() {
         for workers in 0..4 {
@@ -199,6 +216,10 @@ mod tests {
                             runs.fetch_add(1, Ordering::Relaxed);
                             if (i + round) % 3 == 0 {
                                 std::thread::sleep(Duration::from_micros(50));
+                            }
+                            // Longer than the caller waits without sleeping.
+                            if (i + round) % 11 == 0 {
+                                std::thread::sleep(2 * SPIN);
                             }
                             if round == 7 && i == 2 {
                                 panic!("a task fails");
