@@ -479,9 +479,10 @@ fn all_but_one_word_ranks_between_all_words_and_one() {
     assert_eq!(got[2], "one", "{got:?}");
 }
 
-/// A query running alone searches the index's segments on several threads at once; its
-/// answer must be exactly the serial one: hits, scores, order, total and facets, for every
-/// query of the benchmark mix, on an index of several segments.
+/// A query running alone searches the index's segments on several threads at once, and
+/// renders half its page's hits on another; its answer must be exactly the serial one: hits
+/// (snippets and highlights too), scores, order, total and facets, for every query of the
+/// benchmark mix, on an index of several segments.
 #[test]
 fn segments_searched_in_parallel_answer_like_one_thread() {
     let corpus = tempdir();
