@@ -18,10 +18,16 @@
 //! at 100k documents) every score is tantivy's to the bit, elsewhere to the last bit of a
 //! float sum (two questions of the mix on the real corpus: the same hits in the same order).
 //!
+//! A tier's conjunction can also rule out the documents that cannot reach the page ([`Cut`]):
+//! with the rare terms read first and every bonus clause bounded at each document, the common
+//! terms are then read only for the few documents left, and the collector never looks at the
+//! others' bonuses.
+//!
 //! The shape is read off the flattened query ([`Conjunction::read`]); any other shape runs as
 //! tantivy's boolean query.
 
-use super::flatten;
+use super::ranked::Shape;
+use super::{flatten, Priors};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::InvertedIndexReader;
 use tantivy::postings::BlockSegmentPostings;
@@ -62,6 +68,12 @@ fn give_back(v: Vec<Score>) {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Documents ruled out of pages on this thread (see [`Cut`]), for tests to see it work.
+    pub(super) static RULED_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The documents a tantivy union reads ahead (its `HORIZON`).
 const UNION_WINDOW: DocId = 4096;
 
@@ -75,6 +87,7 @@ pub(super) struct Conjunction {
     required: Vec<Word>,
     optional: Vec<Word>,
     excluded: Vec<Box<dyn Query>>,
+    cut: Option<Cut>,
 }
 
 impl Clone for Conjunction {
@@ -83,8 +96,32 @@ impl Clone for Conjunction {
             required: self.required.clone(),
             optional: self.optional.clone(),
             excluded: self.excluded.iter().map(|q| q.box_clone()).collect(),
+            cut: self.cut.clone(),
         }
     }
+}
+
+/// What the page wants of a tier, so that its scorer can rule out documents that cannot reach
+/// it before the collector looks at their bonus clauses (`ranked::Ranked`). The collector's
+/// own bound is each bonus's largest score anywhere, and the tier's bonuses (the phrase in
+/// three fields, the official forms of colloquial words in five) bound hundreds of points
+/// where the page's threshold is tens to a couple of hundred: at 100k documents it evaluated
+/// every bonus of every one of 社保卡丢了怎么补办's 24k matches. Here each bonus is bounded at each
+/// document from the postings of its terms there (see [`Shape`]): a document whose score with
+/// those bounds added, times its priors' factor, stays below the `n`-th best of the segment's
+/// scores without bonuses (each a lower bound of a final score) cannot be on the page. It is
+/// handed to the collector with a score of −∞: counted, never ranked. The page is the same,
+/// to the bit: every other document's score is untouched.
+#[derive(Clone, Debug)]
+pub(super) struct Cut {
+    /// Documents the page takes from the tier: its offset plus its limit.
+    pub n: usize,
+    /// Segments where the tier matches at most this many documents are left alone
+    /// ([`CUT_MIN_DOCS`]).
+    pub min_docs: usize,
+    pub priors: Priors,
+    /// The tier's bonus clauses: their shapes where known, and their bounds anywhere.
+    pub bonus: Vec<(Option<Shape>, Score)>,
 }
 
 impl Conjunction {
@@ -102,6 +139,7 @@ impl Conjunction {
             required: Vec::new(),
             optional: Vec::new(),
             excluded: Vec::new(),
+            cut: None,
         };
         let mut inner = None;
         for (occur, q) in b.clauses() {
@@ -128,6 +166,12 @@ impl Conjunction {
         }
         // One word with optional words beside it is tantivy's required-optional scorer.
         (c.required.len() >= 2 || (c.required.len() == 1 && !c.optional.is_empty())).then_some(c)
+    }
+
+    /// Rule out documents that cannot reach the page (see [`Cut`]) when scoring.
+    pub fn with_cut(mut self, cut: Cut) -> Conjunction {
+        self.cut = Some(cut);
+        self
     }
 }
 
@@ -163,7 +207,12 @@ impl Query for Conjunction {
                 })
                 .collect()
         };
+        let cut = match (&self.cut, stats) {
+            (Some(cut), Some(stats)) => Some(CutWeight::new(cut, stats)?),
+            _ => None,
+        };
         Ok(Box::new(ConjunctionWeight {
+            cut,
             required: weigh(&self.required)?,
             optional: weigh(&self.optional)?,
             excluded: self
@@ -191,7 +240,275 @@ struct WeightedTerm {
     bm25: Option<Bm25Weight>,
 }
 
+/// [`Cut`] with its bonuses weighted over the whole index.
+struct CutWeight {
+    n: usize,
+    min_docs: usize,
+    priors: Priors,
+    /// The bonuses, largest bound first (`ranked::order`).
+    bonus: Vec<CutBonus>,
+}
+
+/// A bonus clause, weighted as it scores, with its bound anywhere.
+enum CutBonus {
+    Term(WeightedTerm, Score),
+    /// A phrase's terms, and its weight (every term's idf, boosted).
+    Phrase(Vec<Term>, Bm25Weight, Score),
+    Other(Score),
+}
+
+impl CutWeight {
+    fn new(cut: &Cut, stats: &dyn tantivy::query::Bm25StatisticsProvider) -> tantivy::Result<Self> {
+        let bonus = cut
+            .bonus
+            .iter()
+            .map(|(shape, bound)| {
+                Ok(match shape {
+                    Some(Shape::Term(term, boost)) => CutBonus::Term(
+                        WeightedTerm {
+                            term: term.clone(),
+                            boost: *boost,
+                            freqs: true,
+                            bm25: Some(Bm25Weight::for_terms(stats, std::slice::from_ref(term))?),
+                        },
+                        *bound,
+                    ),
+                    Some(Shape::Phrase(terms, boost)) => CutBonus::Phrase(
+                        terms.clone(),
+                        Bm25Weight::for_terms(stats, terms)?.boost_by(*boost),
+                        *bound,
+                    ),
+                    None => CutBonus::Other(*bound),
+                })
+            })
+            .collect::<tantivy::Result<_>>()?;
+        Ok(CutWeight {
+            n: cut.n,
+            min_docs: cut.min_docs,
+            priors: cut.priors.clone(),
+            bonus,
+        })
+    }
+
+    /// The documents of `docs` (indexes into it) that may reach the segment's best `n`, the
+    /// others ruled out (see [`Cut`]); `None` when there are too few to rule any out. `words`:
+    /// the scored words' terms, `all`: `docs` as bits. `acc` is a buffer indexed by document,
+    /// of any contents.
+    ///
+    /// Only rare terms are read (at most [`RARE_IN`]th of the segment's documents: a word's
+    /// title and tags, the rarer synonyms): a document's score with only those is at most its
+    /// score, and with every other term's largest score added at least. A bonus's bound is a
+    /// term's score if the term is rare, a phrase's at the largest frequency of its terms
+    /// where it holds them all if they are all rare, its bound anywhere where it holds its
+    /// rare terms if some are, else its bound anywhere. The common terms (the body's, read in
+    /// almost every block) are then read only for the documents left.
+    fn open(
+        &self,
+        reader: &SegmentReader,
+        words: &[&[SegmentTerm]],
+        all: &Bits,
+        docs: &[DocId],
+        acc: &mut [Score],
+    ) -> tantivy::Result<Option<Vec<usize>>> {
+        if self.n == 0 || docs.len() <= self.n.max(self.min_docs) {
+            return Ok(None);
+        }
+        let max_doc = reader.max_doc();
+        let rare = |df: u32| u64::from(df) * RARE_IN <= u64::from(max_doc);
+        // Added to every document: the common terms' and the unread bonuses' bounds.
+        let mut anywhere: Score = 0.0;
+        let mut rare_terms = Vec::new();
+        for t in words.iter().flat_map(|w| w.iter()) {
+            if rare(t.info.doc_freq) {
+                rare_terms.push(t);
+            } else if let Some(b) = &t.bm25 {
+                anywhere += b.max_score();
+            }
+        }
+        // The bonuses: their bounds anywhere added now, those bounded by document for later.
+        let mut reads = Vec::new();
+        for b in &self.bonus {
+            match b {
+                CutBonus::Other(bound) => anywhere += bound,
+                CutBonus::Term(t, bound) => {
+                    let (_, terms) = segment_word(reader, std::slice::from_ref(t), 1.0)?;
+                    match terms.into_iter().next() {
+                        None => {}
+                        Some(term) if rare(term.info.doc_freq) => reads.push(Read::Term(term)),
+                        Some(_) => anywhere += bound,
+                    }
+                }
+                CutBonus::Phrase(terms, bm25, bound) => {
+                    let mut found = Vec::with_capacity(terms.len());
+                    for term in terms {
+                        let inverted = reader.inverted_index(term.field())?;
+                        match inverted.get_term_info(term)? {
+                            Some(info) => found.push((inverted, info)),
+                            None => break,
+                        }
+                    }
+                    if found.len() < terms.len() {
+                        // Some term is in no document: the phrase in none.
+                        continue;
+                    }
+                    found.retain(|(_, info)| rare(info.doc_freq));
+                    if found.is_empty() {
+                        anywhere += bound;
+                        continue;
+                    }
+                    let norms = reader
+                        .fieldnorms_readers()
+                        .get_field(terms[0].field())?
+                        .unwrap_or_else(|| FieldNormReader::constant(max_doc, 1));
+                    // Its score at the largest frequency where it holds every term, else its
+                    // bound where it holds the rare ones.
+                    let bm25 = (found.len() == terms.len()).then(|| bm25.clone());
+                    reads.push(Read::Phrase(found, bm25, norms, *bound));
+                }
+            }
+        }
+
+        score_word(rare_terms, all, docs, acc)?;
+        let scores: Vec<Score> = docs.iter().map(|&d| acc[d as usize]).collect();
+        // Factors only where needed: a document without a rare term scores 0 here.
+        let factor = self.priors.factor(reader);
+        let mut low: Vec<Score> = (0..docs.len())
+            .filter(|&i| scores[i] > 0.0)
+            .map(|i| scores[i] * factor(docs[i]))
+            .collect();
+        if low.len() < self.n {
+            // The threshold would be 0: nothing is ruled out.
+            return Ok(None);
+        }
+        // The `n`-th best final score is at least the `n`-th best of these.
+        let threshold = *low
+            .select_nth_unstable_by(self.n - 1, |a, b| b.total_cmp(a))
+            .1;
+        let max_factor = self.priors.max_factor();
+        // As `ranked`'s bound: a margin for the float rounding of the scorers' sums; the
+        // document's own factor only where the largest one leaves it open.
+        let reaches = |high: Score, i: usize| {
+            let high = high * 1.0001 + 1e-4;
+            high * max_factor >= threshold && high * factor(docs[i]) >= threshold
+        };
+        // The bonuses read by document only add: when the rest leaves many documents open,
+        // reading them costs more than ruling out the others saves (a common term's blocks
+        // are read for the few left as for all). app办理社保: 办理 everywhere, the threshold
+        // below the common terms' bounds.
+        let open = scores
+            .iter()
+            .filter(|&&s| ((s + anywhere) * 1.0001 + 1e-4) * max_factor >= threshold)
+            .count();
+        if open * MOST_OPEN > docs.len() {
+            return Ok(None);
+        }
+
+        // The bonuses' bounds by document.
+        let mut extra = take_scratch(max_doc as usize);
+        docs.iter().for_each(|&d| extra[d as usize] = 0.0);
+        let bounded = (|| -> tantivy::Result<()> {
+            for r in &reads {
+                match r {
+                    Read::Term(term) => add_scores(term, all, &mut extra)?,
+                    Read::Phrase(found, bm25, norms, bound) => {
+                        let has = largest_freqs(found, all, docs, acc)?;
+                        for d in has.docs() {
+                            extra[d as usize] += match bm25 {
+                                Some(w) => w.score(norms.fieldnorm_id(d), acc[d as usize] as u32),
+                                None => *bound,
+                            };
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })();
+        let high: Vec<Score> = docs
+            .iter()
+            .zip(&scores)
+            .map(|(&d, s)| s + anywhere + extra[d as usize])
+            .collect();
+        give_back(extra);
+        bounded?;
+
+        let open = (0..docs.len()).filter(|&i| reaches(high[i], i)).collect();
+        Ok(Some(open))
+    }
+}
+
+/// A bonus bounded by document in a segment (see [`CutWeight::open`]).
+enum Read {
+    Term(SegmentTerm),
+    /// A phrase's rare terms; its weight when they are all of its terms; the fieldnorms of
+    /// its field; its bound anywhere.
+    Phrase(
+        Vec<(
+            std::sync::Arc<InvertedIndexReader>,
+            tantivy::postings::TermInfo,
+        )>,
+        Option<Bm25Weight>,
+        FieldNormReader,
+        Score,
+    ),
+}
+
+/// A tier's [`Cut`] looks at a segment's matches only when there are more than this many:
+/// below, reading the rare terms and the bonuses twice costs about what ruling documents out
+/// saves (two-word questions matching 1-7k documents per segment at 100k were 0.1 ms slower,
+/// those matching 9-15k 0.2-0.4 ms faster).
+pub(super) const CUT_MIN_DOCS: usize = 8000;
+
+/// [`CutWeight::open`] rules documents out only when it can rule out all but one in this
+/// many without reading a bonus by document.
+const MOST_OPEN: usize = 4;
+
+/// A term in at most one of this many of a segment's documents is rare (see [`CutWeight::open`]).
+const RARE_IN: u64 = 16;
+
+/// The documents of `within` (`docs` as a list) holding every one of `terms` (postings
+/// found in a segment), and at each of them `acc[doc]` the largest of the terms' frequencies
+/// there. Rarest term first: the others are read only in the blocks holding a document that
+/// has every term read before.
+fn largest_freqs(
+    terms: &[(
+        std::sync::Arc<InvertedIndexReader>,
+        tantivy::postings::TermInfo,
+    )],
+    within: &Bits,
+    docs: &[DocId],
+    acc: &mut [Score],
+) -> tantivy::Result<Bits> {
+    let mut order: Vec<usize> = (0..terms.len()).collect();
+    order.sort_by_key(|&i| terms[i].1.doc_freq);
+    docs.iter().for_each(|&d| acc[d as usize] = 0.0);
+    let mut next = Bits {
+        words: vec![0; within.words.len()],
+    };
+    let mut has = Bits {
+        words: within.words.clone(),
+    };
+    for i in order {
+        let (inverted, info) = &terms[i];
+        let mut p =
+            inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        next.words.fill(0);
+        for_each_block(&mut p, Some(&has), |ds, fs| {
+            for (j, &d) in ds.iter().enumerate() {
+                if has.contains(d) {
+                    next.words[d as usize / 64] |= 1 << (d % 64);
+                    let a = &mut acc[d as usize];
+                    *a = a.max(fs.map_or(1, |fs| fs[j]) as Score);
+                }
+            }
+        });
+        std::mem::swap(&mut has, &mut next);
+    }
+    Ok(has)
+}
+
 struct ConjunctionWeight {
+    /// Documents ruled out of the page (scoring only).
+    cut: Option<CutWeight>,
     required: Vec<Vec<WeightedTerm>>,
     optional: Vec<Vec<WeightedTerm>>,
     excluded: Vec<Box<dyn Weight>>,
@@ -267,6 +584,15 @@ impl Bits {
         Bits {
             words: vec![0; (max_doc as usize).div_ceil(64)],
         }
+    }
+
+    /// The bits of `docs`.
+    fn of(max_doc: DocId, docs: &[DocId]) -> Bits {
+        let mut b = Bits::new(max_doc);
+        for &d in docs {
+            b.words[d as usize / 64] |= 1 << (d % 64);
+        }
+        b
     }
 
     fn remove(&mut self, doc: DocId) {
@@ -431,17 +757,50 @@ impl ConjunctionWeight {
             return Ok((docs, Vec::new()));
         }
 
+        let mut optional = Vec::with_capacity(self.optional.len());
+        for w in &self.optional {
+            optional.push(segment_word(reader, w, boost)?.1);
+        }
+
         // The scores, summed as tantivy sums them. A word's scores by document: a kept
         // buffer, only ever read where the word was just scored (the matching documents), so
         // never cleared whole; the sums by rank among the matching documents.
         let mut acc = take_scratch(max_doc as usize);
-        let mut left = vec![0.0 as Score; docs.len()];
-        let mut rest = vec![0.0 as Score; docs.len()];
-        let scored = (|| -> tantivy::Result<()> {
+        let scored = (|| -> tantivy::Result<Vec<Score>> {
+            // The documents that can reach the page (indexes into `docs`), when a cut says.
+            let open = match &self.cut {
+                // Not for an any-word tier (one union of every word's terms, the others
+                // optional): its documents match a word or two, the page's threshold stays
+                // below the common terms' bounds, and looking costs 0.1-0.2 ms at 100k
+                // documents for nothing.
+                Some(cut) if required.len() >= 2 => {
+                    let words: Vec<&[SegmentTerm]> = required
+                        .iter()
+                        .map(|(_, t)| t.as_slice())
+                        .chain(optional.iter().map(Vec::as_slice))
+                        .collect();
+                    cut.open(reader, &words, &all, &docs, &mut acc)?
+                }
+                _ => None,
+            };
+            #[cfg(test)]
+            if let Some(open) = &open {
+                RULED_OUT.with(|c| c.set(c.get() + docs.len() - open.len()));
+            }
+            let kept: Vec<DocId>;
+            let (bits, scored_docs) = match &open {
+                Some(open) => {
+                    kept = open.iter().map(|&i| docs[i]).collect();
+                    (&Bits::of(max_doc, &kept), &kept)
+                }
+                None => (&all, &docs),
+            };
+            let mut left = vec![0.0 as Score; scored_docs.len()];
+            let mut rest = vec![0.0 as Score; scored_docs.len()];
             for (i, (_, terms)) in required.iter().enumerate() {
-                score_word(terms, &all, &docs, &mut acc)?;
+                score_word(terms, bits, scored_docs, &mut acc)?;
                 let sums = if i < 2 { &mut left } else { &mut rest };
-                for (s, &d) in sums.iter_mut().zip(&docs) {
+                for (s, &d) in sums.iter_mut().zip(scored_docs) {
                     *s = if i == 0 {
                         acc[d as usize]
                     } else {
@@ -452,53 +811,67 @@ impl ConjunctionWeight {
             if required.len() > 2 {
                 left.iter_mut().zip(&rest).for_each(|(l, r)| *l += r);
             }
-            if !self.optional.is_empty() {
+            if !optional.is_empty() {
                 // The optional words' union, added to a document they match.
                 let opt = &mut rest;
                 opt.fill(0.0);
-                for w in &self.optional {
-                    let (_, terms) = segment_word(reader, w, boost)?;
-                    score_word(&terms, &all, &docs, &mut acc)?;
-                    for (o, &d) in opt.iter_mut().zip(&docs) {
+                for terms in &optional {
+                    score_word(terms, bits, scored_docs, &mut acc)?;
+                    for (o, &d) in opt.iter_mut().zip(scored_docs) {
                         *o += acc[d as usize];
                     }
                 }
                 left.iter_mut().zip(opt.iter()).for_each(|(l, o)| *l += o);
             }
-            Ok(())
+            Ok(match open {
+                // The others are ruled out: −∞.
+                Some(open) => {
+                    let mut all_scores = vec![Score::NEG_INFINITY; docs.len()];
+                    for (&i, s) in open.iter().zip(left) {
+                        all_scores[i] = s;
+                    }
+                    all_scores
+                }
+                None => left,
+            })
         })();
         give_back(acc);
-        scored?;
-        Ok((docs, left))
+        Ok((docs, scored?))
     }
 }
 
 /// `acc[doc]`: the word's score at each document of `docs` (`bits` as a list): its terms'
 /// BM25 scores summed in clause order (tantivy's union adds a term's score as it finds it
 /// matching).
-fn score_word(
-    terms: &[SegmentTerm],
+fn score_word<'a>(
+    terms: impl IntoIterator<Item = &'a SegmentTerm>,
     bits: &Bits,
     docs: &[DocId],
     acc: &mut [Score],
 ) -> tantivy::Result<()> {
     docs.iter().for_each(|&d| acc[d as usize] = 0.0);
     for t in terms {
-        let (Some(bm25), Some(norms)) = (&t.bm25, &t.fieldnorms) else {
-            continue;
-        };
-        let mut p = t.postings(true)?;
-        let mut add = |d: DocId, f: u32| {
-            if bits.contains(d) {
-                acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
-            }
-        };
-        for_each_block(&mut p, Some(bits), |ds, fs| match fs.filter(|_| t.freqs) {
-            Some(fs) => ds.iter().zip(fs).for_each(|(&d, &f)| add(d, f)),
-            // tantivy's postings answer 1 where frequencies are not read.
-            None => ds.iter().for_each(|&d| add(d, 1)),
-        });
+        add_scores(t, bits, acc)?;
     }
+    Ok(())
+}
+
+/// `acc[doc] +=` the term's BM25 score at each document of `bits` holding it.
+fn add_scores(t: &SegmentTerm, bits: &Bits, acc: &mut [Score]) -> tantivy::Result<()> {
+    let (Some(bm25), Some(norms)) = (&t.bm25, &t.fieldnorms) else {
+        return Ok(());
+    };
+    let mut p = t.postings(true)?;
+    let mut add = |d: DocId, f: u32| {
+        if bits.contains(d) {
+            acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
+        }
+    };
+    for_each_block(&mut p, Some(bits), |ds, fs| match fs.filter(|_| t.freqs) {
+        Some(fs) => ds.iter().zip(fs).for_each(|(&d, &f)| add(d, f)),
+        // tantivy's postings answer 1 where frequencies are not read.
+        None => ds.iter().for_each(|&d| add(d, 1)),
+    });
     Ok(())
 }
 
@@ -571,7 +944,130 @@ mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::TermQuery;
     use tantivy::schema::{Field, Schema, STRING, TEXT};
-    use tantivy::{DocAddress, Index, IndexWriter};
+    use tantivy::{doc, DocAddress, Index, IndexWriter};
+
+    /// A conjunction ruling out documents by its bonuses' bounds at each document (see
+    /// [`Cut`]) gives the pages the full conjunction gives, where the bonuses decide them.
+    /// Short documents scoring high on the two words come first on the words alone; longer
+    /// ones (all of one length, each word once) score lower, and some are lifted above the
+    /// short ones by a bonus phrase held four times, others by a bonus word held three times
+    /// (boosts set from the scores so that they are, and so that the phrase's score at one
+    /// occurrence would not): a bound short of either (the phrase's at one occurrence, the
+    /// word's left out) rules them out and fails the test.
+    #[test]
+    fn cut_pages_equal_the_full_pages_where_bonuses_decide() {
+        use crate::search::ranked::{Ranked, Shape};
+        use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery};
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        let long = |head: &str| {
+            let n = head.split(' ').count();
+            format!("{head} {}", "z ".repeat(64 - n))
+        };
+        for i in 0..3000 {
+            // Every bonus and required word in fewer than one in 16 documents: rare.
+            w.add_document(doc!(f => format!("y{} z", i % 50)))
+                .expect("add");
+            let text = match i % 200 {
+                0 | 3 => "a a a q b b".to_string(),
+                1 => long("a b d e d e d e d e"),
+                2 => long("a b c c c"),
+                _ if i % 30 == 20 => long("a b"),
+                _ => continue,
+            };
+            w.add_document(doc!(f => text)).expect("add");
+        }
+        // The phrase once, at the same length.
+        w.add_document(doc!(f => long("a b d e"))).expect("add");
+        w.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let term = |t: &str| Term::from_field_text(f, t);
+        let scores = |q: &dyn Query| -> Vec<Score> {
+            let top = TopDocs::with_limit(500).order_by_score();
+            let v = searcher.search(q, &top).expect("search");
+            v.into_iter().map(|(s, _)| s).collect()
+        };
+        let both = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BoostedTerm::new(term("a"), 1.0)) as Box<dyn Query>,
+            ),
+            (Occur::Must, Box::new(BoostedTerm::new(term("b"), 1.0))),
+        ]);
+        let words = scores(&both);
+        let (short, long_score) = (words[0], words[words.len() - 1]);
+        let gap = short - long_score;
+        let de = || PhraseQuery::new_with_offset_and_slop(vec![(0, term("d")), (1, term("e"))], 2);
+        let phrase = scores(&de());
+        let (four, once) = (phrase[0], phrase[phrase.len() - 1]);
+        let c = scores(&BoostedTerm::new(term("c"), 1.0))[0];
+        // The phrase's documents first, then the bonus word's, then the short ones.
+        let (boost_p, boost_c) = (1.3 * gap / four, 1.2 * gap / c);
+        assert!(
+            gap > 0.0 && boost_p * once < 0.9 * gap,
+            "{short} {long_score} {four} {once}"
+        );
+        let bonus = [
+            (
+                Box::new(BoostQuery::new(Box::new(de()), boost_p)) as Box<dyn Query>,
+                boost_p * crate::search::bm25_bound(&searcher, &[term("d"), term("e")]),
+                Shape::Phrase(vec![term("d"), term("e")], boost_p),
+            ),
+            (
+                Box::new(BoostedTerm::new(term("c"), boost_c)),
+                boost_c * crate::search::bm25_bound(&searcher, &[term("c")]),
+                Shape::Term(term("c"), boost_c),
+            ),
+        ];
+        let priors = crate::search::Priors::for_query("", &[]);
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let page = |limit: usize, offset: usize, cut: bool, with_bonus: bool| {
+            let mut q = Conjunction {
+                required: vec![vec![(term("a"), 1.0, true)], vec![(term("b"), 1.0, true)]],
+                optional: Vec::new(),
+                excluded: Vec::new(),
+                cut: None,
+            };
+            if cut {
+                q = q.with_cut(Cut {
+                    n: limit + offset,
+                    min_docs: 0,
+                    priors: priors.clone(),
+                    bonus: bonus
+                        .iter()
+                        .map(|(_, b, s)| (Some(s.clone()), *b))
+                        .collect(),
+                });
+            }
+            let ranked = Ranked {
+                limit,
+                offset,
+                priors: priors.clone(),
+                bonus: bonus
+                    .iter()
+                    .filter(|_| with_bonus)
+                    .map(|(q, b, _)| (q.weight(scoring).expect("weight"), *b))
+                    .collect(),
+                companion: Count,
+            };
+            RULED_OUT.with(|c| c.set(0));
+            let (top, count) = searcher.search(&q, &ranked).expect("search");
+            (top, count, RULED_OUT.with(|c| c.get()))
+        };
+        let mut ruled_out = 0;
+        for (limit, offset) in [(3, 0), (10, 0), (15, 0), (10, 10), (5, 20), (20, 40)] {
+            let (want, count, none) = page(limit, offset, false, true);
+            let (got, cut_count, out) = page(limit, offset, true, true);
+            assert_eq!((none, cut_count), (0, count));
+            assert_eq!(got, want, "limit {limit} offset {offset}");
+            let (without, _, _) = page(limit, offset, false, false);
+            assert_ne!(without, want, "the bonuses decide the page");
+            ruled_out += out;
+        }
+        assert!(ruled_out >= 100, "{ruled_out} ruled out");
+    }
 
     /// A seeded generator of numbers below its argument (a linear congruential generator).
     fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {

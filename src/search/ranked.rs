@@ -14,12 +14,28 @@
 use super::Priors;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term, TERMINATED,
+};
 
 /// A clause that only adds to the score, with an upper bound of what it adds.
 pub(super) struct Bonus {
     pub query: Box<dyn Query>,
     pub bound: Score,
+    /// What the clause is, where a scorer reading postings term at a time can bound its score
+    /// at each document (see `conjunction::Cut`).
+    pub shape: Option<Shape>,
+}
+
+/// A bonus clause's shape, each with its boost.
+#[derive(Clone, Debug)]
+pub(super) enum Shape {
+    /// One term (frequencies read): its score at a document is its BM25 there.
+    Term(Term, Score),
+    /// A phrase's terms: it only matches a document holding every one of them, and tantivy
+    /// counts a phrase (slop or not) no more often than one of its terms occurs, so its score
+    /// there is at most its BM25 at the largest of their frequencies.
+    Phrase(Vec<Term>, Score),
 }
 
 /// Largest bound first: once the big ones are decided, the rest can rarely lift a document
@@ -33,6 +49,7 @@ impl Clone for Bonus {
         Bonus {
             query: self.query.box_clone(),
             bound: self.bound,
+            shape: self.shape.clone(),
         }
     }
 }
@@ -172,7 +189,9 @@ impl<S: SegmentCollector> SegmentCollector for RankedSegment<S> {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.companion.collect(doc, score);
-        if self.top.n == 0 {
+        // −∞: a document its scorer ruled out of the page (see `conjunction::Cut`), counted
+        // but not ranked.
+        if self.top.n == 0 || score == Score::NEG_INFINITY {
             return;
         }
         // Bounds are sums of BM25 maxima; the margin covers the float rounding of the
