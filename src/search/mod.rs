@@ -1140,6 +1140,14 @@ impl Searcher {
             Box::new(BooleanQuery::new(clauses))
         };
 
+        // A conjunction's cut only where a segment is large enough for it to look (weighing
+        // its bonuses again per tier is wasted on a small index).
+        let prune = self.prune.filter(|&min| {
+            searcher
+                .segment_readers()
+                .iter()
+                .any(|s| s.num_docs() as usize > min)
+        });
         let filtered: [bool; 4] = facet::FIELDS.map(|name| filters.iter().any(|(n, _)| *n == name));
         // The total and the facets not filtered on; see the pass after the walk.
         let counter = facet::FacetCounts::new(segment_facets.clone(), filtered.map(|f| !f));
@@ -1179,7 +1187,7 @@ impl Searcher {
                 bonus,
                 companion: (),
             };
-            let cut = self.prune.map(|min_docs| conjunction::Cut {
+            let cut = prune.map(|min_docs| conjunction::Cut {
                 n: ranked.offset + ranked.limit,
                 min_docs,
                 priors: plan.priors.clone(),
