@@ -1687,15 +1687,16 @@ impl Searcher {
             union.push((Occur::Should, exact));
         }
         if !group_queries.is_empty() {
-            // Ranking signals shared by the all-words and any-word tiers.
-            // The phrase and the official forms only rank, scored lazily (see [`ranked`]);
-            // the optional words have no bound of their own and stay in the query.
+            // Ranking signals: the phrase of the words and the official forms only rank,
+            // scored lazily (see [`ranked`]); the optional words have no bound of their own
+            // and stay in the query.
             //
             // The phrase holds every word itself (each in the same field), so a document
             // holding it matches the all-words tier, and later tiers exclude that tier's
             // documents: there it can never add anything, and asking it about every document
             // near the page's threshold cost a long question at 100k documents up to a quarter
-            // of its time. It ranks the all-words tier only (unless `without_pruning`).
+            // of its time. It ranks the all-words tier only (later tiers too with
+            // `without_pruning`, to test that this changes nothing).
             let mut phrase = Vec::new();
             if seq.len() >= 2 {
                 phrase = self.phrase_bonus(searcher, &seq, 2, 1.5);
@@ -1704,14 +1705,15 @@ impl Searcher {
             for e in &expansions {
                 forms.extend(self.word_bonus(searcher, e, 0.6));
             }
+            // The all-words tier's; then the phrase the later tiers ask, and theirs.
             let mut bonus: Vec<ranked::Bonus> = forms.iter().chain(&phrase).cloned().collect();
-            ranked::order(&mut bonus);
             if self.prune.is_some() {
                 phrase.clear();
-            } else {
-                forms = bonus.clone();
             }
-            ranked::order(&mut forms);
+            let mut near: Vec<ranked::Bonus> =
+                forms.into_iter().chain(phrase.iter().cloned()).collect();
+            ranked::order(&mut bonus);
+            ranked::order(&mut near);
             ranked::order(&mut phrase);
             let boosts: Vec<(Occur, Box<dyn Query>)> = optional
                 .iter()
@@ -1744,7 +1746,7 @@ impl Searcher {
                 tier.extend(boosts.iter().map(|(o, q)| (*o, q.box_clone())));
                 tiers.push(Tier {
                     query: Box::new(BooleanQuery::new(tier)),
-                    bonus: forms,
+                    bonus: near,
                 });
             }
             if group_queries.len() > 1 || !expansions.is_empty() {
@@ -2081,10 +2083,9 @@ mod tests {
 
     /// Ruling documents out of a page before their bonuses are looked at (see
     /// `conjunction::Cut`), and asking the phrase only in the all-words tier, change no
-    /// answer: over a generated catalogue, every query of the
-    /// benchmark mix, pages of 1, 3 and 10 at offsets 0 and 10, filtered by kind or not,
-    /// answers exactly as without it (hits, scores, order, total, facets); and documents were
-    /// ruled out.
+    /// answer: over a generated catalogue, every query of the benchmark mix, pages of 1, 3
+    /// and 10 at offsets 0 and 10, filtered by kind or not, answers exactly as without them
+    /// (hits, scores, order, total, facets); and documents were ruled out.
     #[test]
     fn pages_with_documents_ruled_out_equal_the_full_pages() {
         let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
