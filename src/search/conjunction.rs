@@ -26,6 +26,7 @@
 //! The shape is read off the flattened query ([`Conjunction::read`]); any other shape runs as
 //! tantivy's boolean query.
 
+use super::dense::DenseCache;
 use super::ranked::Shape;
 use super::{flatten, Priors};
 use tantivy::fieldnorm::FieldNormReader;
@@ -88,6 +89,8 @@ pub(super) struct Conjunction {
     optional: Vec<Word>,
     excluded: Vec<Box<dyn Query>>,
     cut: Option<Cut>,
+    /// Dense terms' kept bits, per segment (see [`super::dense`]).
+    dense: Option<DenseCache>,
 }
 
 impl Clone for Conjunction {
@@ -97,6 +100,7 @@ impl Clone for Conjunction {
             optional: self.optional.clone(),
             excluded: self.excluded.iter().map(|q| q.box_clone()).collect(),
             cut: self.cut.clone(),
+            dense: self.dense.clone(),
         }
     }
 }
@@ -140,6 +144,7 @@ impl Conjunction {
             optional: Vec::new(),
             excluded: Vec::new(),
             cut: None,
+            dense: None,
         };
         let mut inner = None;
         for (occur, q) in b.clauses() {
@@ -171,6 +176,12 @@ impl Conjunction {
     /// Rule out documents that cannot reach the page (see [`Cut`]) when scoring.
     pub fn with_cut(mut self, cut: Cut) -> Conjunction {
         self.cut = Some(cut);
+        self
+    }
+
+    /// Match dense terms from their kept bits (see [`super::dense`]), when given.
+    pub fn with_dense(mut self, dense: Option<DenseCache>) -> Conjunction {
+        self.dense = dense;
         self
     }
 }
@@ -225,6 +236,7 @@ impl Query for Conjunction {
                 .iter()
                 .map(|q| q.weight(scoring))
                 .collect::<tantivy::Result<_>>()?,
+            dense: self.dense.clone(),
         }))
     }
 
@@ -517,10 +529,12 @@ struct ConjunctionWeight {
     required: Vec<Vec<WeightedTerm>>,
     optional: Vec<Vec<WeightedTerm>>,
     excluded: Vec<Box<dyn Weight>>,
+    dense: Option<DenseCache>,
 }
 
 /// A term's postings in one segment, with what scores them there.
 struct SegmentTerm {
+    term: Term,
     inverted: std::sync::Arc<InvertedIndexReader>,
     info: tantivy::postings::TermInfo,
     bm25: Option<Bm25Weight>,
@@ -568,6 +582,7 @@ fn segment_word(
             None => None,
         };
         terms.push(SegmentTerm {
+            term: w.term.clone(),
             inverted,
             info,
             // As tantivy's `BoostQuery` hands its boost to the term's scorer.
@@ -721,17 +736,33 @@ impl ConjunctionWeight {
 
         // The documents: the cheapest word whole, then each other word where it can still
         // match.
+        // A dense term's documents come from its kept bits: all of them, which the
+        // intersection below trims as it would the blocks.
+        let dense = self
+            .dense
+            .as_ref()
+            .and_then(|d| d.get(&reader.segment_id()));
+        let kept = |t: &SegmentTerm, words: &mut [u64]| -> std::io::Result<bool> {
+            match &dense {
+                Some(d) => d.or_into(&t.inverted, &t.term, &t.info, max_doc, words),
+                None => Ok(false),
+            }
+        };
         let mut all = Bits::new(max_doc);
         let mut word = Bits::new(max_doc);
         for (i, (_, terms)) in required.iter().enumerate() {
             if i == 0 {
                 for t in terms {
-                    set_bits(&mut t.postings(false)?, None, &mut all.words);
+                    if !kept(t, &mut all.words)? {
+                        set_bits(&mut t.postings(false)?, None, &mut all.words);
+                    }
                 }
             } else {
                 word.words.fill(0);
                 for t in terms {
-                    set_bits(&mut t.postings(false)?, Some(&all), &mut word.words);
+                    if !kept(t, &mut word.words)? {
+                        set_bits(&mut t.postings(false)?, Some(&all), &mut word.words);
+                    }
                 }
                 for (a, w) in all.words.iter_mut().zip(&word.words) {
                     *a &= w;
@@ -1030,6 +1061,7 @@ mod tests {
                 optional: Vec::new(),
                 excluded: Vec::new(),
                 cut: None,
+                dense: None,
             };
             if cut {
                 q = q.with_cut(Cut {

@@ -1,11 +1,11 @@
 //! Facet counts: value → number of matching documents, from string fast columns decoded once
 //! per segment.
 
+use super::dense::DenseTerms;
 use crate::schema::names;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 /// The facet fields, in the order [`FacetCounts`] reports them.
@@ -311,23 +311,22 @@ impl FacetCounts {
         ord: SegmentOrdinal,
         segment: &SegmentReader,
         terms: &[Term],
+        dense: Option<&DenseTerms>,
     ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         // A bit per document, set without tantivy's `BitSet`, which counts as it sets (a
-        // dependency from one document to the next).
+        // dependency from one document to the next). Dense terms from their kept bits.
         let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
         for term in terms {
             let inverted = segment.inverted_index(term.field())?;
-            let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)?
-            else {
+            let Some(info) = inverted.get_term_info(term)? else {
                 continue;
             };
-            while !block.docs().is_empty() {
-                for &doc in block.docs() {
-                    if let Some(word) = bits.get_mut(doc as usize / 64) {
-                        *word |= 1 << (doc % 64);
-                    }
-                }
-                block.advance();
+            let kept = match dense {
+                Some(d) => d.or_into(&inverted, term, &info, segment.max_doc(), &mut bits)?,
+                None => false,
+            };
+            if !kept {
+                super::dense::set_all(&inverted, &info, &mut bits)?;
             }
         }
         let mut child = self.for_segment(ord, segment)?;

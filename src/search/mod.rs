@@ -7,6 +7,7 @@
 
 mod at_least;
 mod conjunction;
+mod dense;
 mod docs;
 pub mod facet;
 mod flatten;
@@ -308,6 +309,9 @@ pub struct Searcher {
     /// [`BanshiIndex::stored_hit`]), with its own cache of decompressed blocks; `None` if it
     /// could not be opened (hits are then decoded through tantivy).
     stores: std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Option<StoreReader>>>>,
+    /// Per segment, its dense terms' documents as bit sets, kept as queries first read them
+    /// (see [`dense`]); `None`: every posting decoded each time (to test that they agree).
+    dense: Option<std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<dense::DenseTerms>>>>,
     /// Threads of the pool that searches the segments of one query on several cores (see
     /// [`Searcher::run`]); below 2, none.
     pool_threads: usize,
@@ -804,6 +808,7 @@ impl Searcher {
             versions: Default::default(),
             facets: Default::default(),
             stores: Default::default(),
+            dense: Some(Default::default()),
             pool_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             segment_pool: std::sync::OnceLock::new(),
             pool_min_docs: POOL_MIN_DOCS,
@@ -829,6 +834,14 @@ impl Searcher {
     #[doc(hidden)]
     pub fn without_pruning(mut self) -> Searcher {
         self.prune = None;
+        self
+    }
+
+    /// Without keeping dense terms' documents as bit sets (see [`dense`]): every posting
+    /// decoded for every query, as before the cache. For measuring and testing it.
+    #[doc(hidden)]
+    pub fn without_dense_terms(mut self) -> Searcher {
+        self.dense = None;
         self
     }
 
@@ -875,6 +888,7 @@ impl Searcher {
         };
         let mut query = flatten::flatten(query.box_clone());
         if let Some(c) = conjunction::Conjunction::read(&*query) {
+            let c = c.with_dense(self.dense(searcher));
             query = Box::new(match cut {
                 Some(cut) => c.with_cut(cut),
                 None => c,
@@ -1014,6 +1028,12 @@ impl Searcher {
         per_segment(&self.facets, searcher, facet::SegmentFacets::load)
     }
 
+    /// The dense-term caches of every segment of `searcher` (see [`dense`]), when kept.
+    fn dense(&self, searcher: &tantivy::Searcher) -> Option<dense::DenseCache> {
+        let cache = self.dense.as_ref()?;
+        Some(per_segment(cache, searcher, dense::DenseTerms::new))
+    }
+
     /// The stored-document readers of every segment of `searcher`, opening missing ones.
     fn stores(
         &self,
@@ -1127,6 +1147,7 @@ impl Searcher {
         plan.priors.masks = self.action_masks(searcher);
         plan.priors.superseded = self.superseded(searcher);
         let segment_facets = self.segment_facets(searcher);
+        let dense = self.dense(searcher);
         plan.priors.facets = segment_facets.clone();
         let filters = self.filters(req);
 
@@ -1248,10 +1269,14 @@ impl Searcher {
             (Some(fruit), _) => fruit,
             (None, Some(terms)) => {
                 let c = counter.clone();
+                let dense = dense.clone();
                 let fruits = self.map_segments(
                     searcher,
                     false,
-                    Arc::new(move |ord, seg| c.count_term_union(ord, seg, &terms)),
+                    Arc::new(move |ord, seg| {
+                        let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
+                        c.count_term_union(ord, seg, &terms, kept.map(|k| &**k))
+                    }),
                 )?;
                 counter.merge_fruits(fruits)?
             }
@@ -1934,6 +1959,12 @@ mod tests {
             "no deleted documents to skip"
         );
         let counter = facet::FacetCounts::new(s.segment_facets(&searcher), [true; 4]);
+        let kept: Vec<dense::DenseTerms> = searcher
+            .segment_readers()
+            .iter()
+            .map(dense::DenseTerms::new)
+            .collect();
+        dense::USED.with(|c| c.set(0));
         let mut unions = 0;
         for q in [
             "营业执照",
@@ -1957,16 +1988,26 @@ mod tests {
                 continue;
             };
             unions += 1;
-            let fruits = (0u32..)
-                .zip(searcher.segment_readers())
-                .map(|(ord, seg)| counter.count_term_union(ord, seg, &terms))
-                .collect::<tantivy::Result<Vec<_>>>()
-                .expect("term pass");
-            let got = counter.merge_fruits(fruits).expect("merged");
-            assert!(want.0 > 0, "{q}: nothing matched");
-            assert_eq!(got, want, "{q}");
+            // Decoding every posting, and twice with dense terms' bits (kept, then reused).
+            for kept in [None, Some(&kept), Some(&kept)] {
+                let fruits = (0u32..)
+                    .zip(searcher.segment_readers())
+                    .map(|(ord, seg)| {
+                        let dense = kept.map(|k| &k[ord as usize]);
+                        counter.count_term_union(ord, seg, &terms, dense)
+                    })
+                    .collect::<tantivy::Result<Vec<_>>>()
+                    .expect("term pass");
+                let got = counter.merge_fruits(fruits).expect("merged");
+                assert!(want.0 > 0, "{q}: nothing matched");
+                assert_eq!(got, want, "{q}");
+            }
         }
         assert!(unions >= 8, "only {unions} plans were unions of terms");
+        assert!(
+            dense::USED.with(|c| c.get()) > 0,
+            "no dense term's bits reused"
+        );
     }
 
     /// Lazily scored bonuses (see [`ranked`]) give the page the eager query gives, for real
@@ -2082,10 +2123,11 @@ mod tests {
     }
 
     /// Ruling documents out of a page before their bonuses are looked at (see
-    /// `conjunction::Cut`), and asking the phrase only in the all-words tier, change no
-    /// answer: over a generated catalogue, every query of the benchmark mix, pages of 1, 3
-    /// and 10 at offsets 0 and 10, filtered by kind or not, answers exactly as without them
-    /// (hits, scores, order, total, facets); and documents were ruled out.
+    /// `conjunction::Cut`), asking the phrase only in the all-words tier, and reading dense
+    /// terms from kept bit sets (see [`dense`]) change no answer: over a generated catalogue,
+    /// every query of the benchmark mix, pages of 1, 3 and 10 at offsets 0 and 10, filtered
+    /// by kind or not, answers exactly as without them (hits, scores, order, total, facets);
+    /// and documents were ruled out, and kept bits used.
     #[test]
     fn pages_with_documents_ruled_out_equal_the_full_pages() {
         let builtin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -2112,7 +2154,8 @@ mod tests {
         let full = Searcher::new(idx)
             .expect("searcher")
             .with_segment_pool(1, 0)
-            .without_pruning();
+            .without_pruning()
+            .without_dense_terms();
         let answer = |s: &Searcher, q: &str, limit: usize, offset: usize, filter: bool| {
             let mut r = SearchRequest::new(q);
             r.limit = Some(limit);
@@ -2126,6 +2169,7 @@ mod tests {
             v
         };
         conjunction::RULED_OUT.with(|c| c.set(0));
+        dense::USED.with(|c| c.set(0));
         let mut compared = 0;
         for q in crate::loadgen::parse_queries(crate::loadgen::DEFAULT_QUERIES) {
             for (limit, offset) in [(1, 0), (3, 0), (10, 0), (10, 10)] {
@@ -2138,8 +2182,10 @@ mod tests {
             }
         }
         let ruled_out = conjunction::RULED_OUT.with(|c| c.get());
+        let kept = dense::USED.with(|c| c.get());
         assert!(compared > 800, "only {compared} pages had hits");
         assert!(ruled_out > 10_000, "only {ruled_out} documents ruled out");
+        assert!(kept > 1000, "dense terms' kept bits used only {kept} times");
     }
 
     #[test]
