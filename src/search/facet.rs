@@ -34,7 +34,16 @@ struct FacetColumn {
     /// [`WINDOW_VALUES`] values. A window where most documents match is counted as these
     /// counts minus its documents that do not match (see [`FacetCountsSegment::flush`]).
     windows: Vec<u16>,
+    /// Each value's documents as bits, value by value: `bits[v * words..(v + 1) * words]`,
+    /// `words` a u64 per 64 documents of the segment. Empty for fields of more than
+    /// [`BITS_VALUES`] values. A pass that has its matches as bits counts a value by
+    /// AND-ing and popcounting (see [`FacetCountsSegment::collect_bits`]).
+    bits: Vec<u64>,
 }
+
+/// Fields with more values keep no bits per value (a bit per document and value: 64 values
+/// cost as much as the ordinals of [`Ords::Single`] twice over).
+const BITS_VALUES: usize = 64;
 
 /// Documents per window of [`FacetColumn::windows`].
 const WINDOW: u32 = 4096;
@@ -73,6 +82,7 @@ impl FacetColumn {
                 values: Vec::new(),
                 ords: Ords::Single(Vec::new()),
                 windows: Vec::new(),
+                bits: Vec::new(),
             };
         };
         let values: Vec<Arc<str>> = super::column_terms(&col)
@@ -95,10 +105,37 @@ impl FacetColumn {
         }
         let ords = Ords::from_csr(starts, ords, values.len());
         let windows = ords.window_counts(values.len(), segment.max_doc());
+        let bits = ords.value_bits(values.len(), segment.max_doc());
         FacetColumn {
             values,
             ords,
             windows,
+            bits,
+        }
+    }
+
+    /// Whether counting `n` documents given as `words` words of bits costs less from the
+    /// value bits (a word per value and 64 documents) than document by document. A word's
+    /// AND and popcount cost about a quarter of a document's count: over the mix at 100k
+    /// documents the count phase took 13.7, 11.7, 10.7 and 10.6 ms with the bits used up to
+    /// 1, 2, 4 and 8 words per document, no less beyond.
+    fn counts_bits(&self, n: u64, words: usize) -> bool {
+        !self.bits.is_empty() && (self.values.len() * words) as u64 <= 4 * n
+    }
+
+    /// Add each value's documents among `matched` (bits, a word per 64 documents) to
+    /// `counts`, from the value bits.
+    fn count_bits(&self, matched: &[u64], counts: &mut [u64]) {
+        let words = matched.len();
+        for (v, c) in counts.iter_mut().enumerate() {
+            let Some(value) = self.bits.get(v * words..(v + 1) * words) else {
+                break;
+            };
+            *c += matched
+                .iter()
+                .zip(value)
+                .map(|(m, b)| u64::from((m & b).count_ones()))
+                .sum::<u64>();
         }
     }
 }
@@ -122,6 +159,42 @@ impl Ords {
             out.extend(counts.iter().map(|&c| c as u16));
         }
         out
+    }
+
+    /// Each value's documents as bits (see [`FacetColumn::bits`]), for layouts of at most
+    /// [`BITS_VALUES`] values.
+    fn value_bits(&self, values: usize, max_doc: u32) -> Vec<u64> {
+        let words = (max_doc as usize).div_ceil(64);
+        if values == 0 || values > BITS_VALUES {
+            return Vec::new();
+        }
+        let mut bits = vec![0u64; values * words];
+        let mut set = |v: usize, doc: usize| {
+            if let Some(w) = bits.get_mut(v * words + doc / 64) {
+                *w |= 1 << (doc % 64);
+            }
+        };
+        match self {
+            Ords::Single(ords) => {
+                for (doc, &o) in ords.iter().enumerate() {
+                    if (o as usize) < values {
+                        set(o as usize, doc);
+                    }
+                }
+            }
+            Ords::Mask(masks) => {
+                for (doc, &m) in masks.iter().enumerate() {
+                    let mut m = m;
+                    while m != 0 {
+                        set(m.trailing_zeros() as usize, doc);
+                        m &= m - 1;
+                    }
+                }
+            }
+            // More than 64 values (see `from_csr`): never here.
+            Ords::Multi { .. } => return Vec::new(),
+        }
+        bits
     }
 
     /// The cheapest layout for documents' value ordinals given as CSR (`ords[starts[doc]..
@@ -329,24 +402,20 @@ impl FacetCounts {
                 super::dense::set_all(&inverted, &info, &mut bits)?;
             }
         }
-        let mut child = self.for_segment(ord, segment)?;
-        let alive = segment.alive_bitset();
-        let mut buffer = Vec::with_capacity(4 * 64);
-        for (i, &word) in bits.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                let doc = i as DocId * 64 + word.trailing_zeros();
-                word &= word - 1;
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    buffer.push(doc);
+        if let Some(alive) = segment.alive_bitset() {
+            for (i, word) in bits.iter_mut().enumerate() {
+                let mut set = *word;
+                while set != 0 {
+                    let at = set.trailing_zeros();
+                    set &= set - 1;
+                    if !alive.is_alive(i as DocId * 64 + at) {
+                        *word &= !(1 << at);
+                    }
                 }
             }
-            if buffer.len() >= 3 * 64 {
-                child.collect_block(&buffer);
-                buffer.clear();
-            }
         }
-        child.collect_block(&buffer);
+        let mut child = self.for_segment(ord, segment)?;
+        child.collect_bits(&bits);
         Ok(child.harvest())
     }
 }
@@ -548,6 +617,42 @@ impl FacetCountsSegment {
         self.pending.clear();
     }
 
+    /// Count the documents set in `matched` (a bit per document of the segment, deleted ones
+    /// cleared), as collecting them one by one would: fields with value bits by popcount
+    /// where that is cheaper (see [`FacetColumn::counts_bits`]), the others document by
+    /// document.
+    pub fn collect_bits(&mut self, matched: &[u64]) {
+        let n: u64 = matched.iter().map(|w| u64::from(w.count_ones())).sum();
+        let mut by_doc = self.which;
+        for (i, col) in self.facets.columns.iter().enumerate() {
+            if self.which[i] && col.counts_bits(n, matched.len()) {
+                col.count_bits(matched, &mut self.counts[i]);
+                by_doc[i] = false;
+            }
+        }
+        if !by_doc.contains(&true) {
+            self.docs += n;
+            return;
+        }
+        // The other fields from the documents, in blocks (which count the documents too).
+        let all = std::mem::replace(&mut self.which, by_doc);
+        let mut buffer = Vec::with_capacity(4 * 64);
+        for (i, &word) in matched.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                buffer.push(i as DocId * 64 + word.trailing_zeros());
+                word &= word - 1;
+            }
+            if buffer.len() >= 3 * 64 {
+                self.collect_block(&buffer);
+                buffer.clear();
+            }
+        }
+        self.collect_block(&buffer);
+        self.flush();
+        self.which = all;
+    }
+
     fn push(&mut self, doc: DocId) {
         let window = doc / WINDOW;
         if window != self.window {
@@ -677,6 +782,7 @@ mod tests {
                     .map(|v| Arc::from(format!("v{v:04}").as_str()))
                     .collect(),
                 windows: ords.window_counts(values[f], max_doc),
+                bits: ords.value_bits(values[f], max_doc),
                 ords,
             }
         });
@@ -771,7 +877,44 @@ mod tests {
                 "{} documents unordered, in blocks",
                 docs.len()
             );
+            let mut bits = counter(&facets);
+            bits.collect_bits(&as_bits(max_doc, docs));
+            assert_eq!(bits.harvest(), want, "{} documents as bits", docs.len());
         }
+    }
+
+    fn as_bits(max_doc: u32, docs: &[DocId]) -> Vec<u64> {
+        let mut bits = vec![0u64; (max_doc as usize).div_ceil(64)];
+        for &d in docs {
+            bits[d as usize / 64] |= 1 << (d % 64);
+        }
+        bits
+    }
+
+    /// Dense sets given as bits are counted from the value bits, sparse ones document by
+    /// document: with the value bits off by one document, a dense set's counts are wrong
+    /// and a sparse set's are not.
+    #[test]
+    fn dense_bits_are_counted_from_the_value_bits() {
+        let max_doc = WINDOW * 2;
+        let (facets, lists) = segment(max_doc, [5, 60, 5, 2], |f, d| vec![d % [5, 60, 5, 2][f]]);
+        let mut off = Arc::try_unwrap(facets).expect("one owner");
+        for col in &mut off.columns {
+            assert!(!col.bits.is_empty());
+            // Document 3 given value 0 as well.
+            col.bits[0] |= 1 << 3;
+        }
+        let off = Arc::new(off);
+        let count = |docs: &[DocId]| {
+            let mut c = counter(&off);
+            c.collect_bits(&as_bits(max_doc, docs));
+            c.harvest()
+        };
+        let dense: Vec<DocId> = (0..max_doc).filter(|d| d % 40 != 1).collect();
+        let sparse: Vec<DocId> = (0..max_doc).filter(|d| d % 400 == 3).collect();
+        assert!(dense.contains(&3) && sparse.contains(&3));
+        assert_ne!(count(&dense), expected(&lists, &dense));
+        assert_eq!(count(&sparse), expected(&lists, &sparse));
     }
 
     /// A block whose ends lie in the current window but whose middle does not (no search hands
