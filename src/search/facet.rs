@@ -2,6 +2,7 @@
 //! per segment.
 
 use super::dense::DenseTerms;
+use super::flatten;
 use crate::schema::names;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -372,36 +373,40 @@ impl FacetCounts {
         self.merge_fruits(fruits)
     }
 
-    /// One segment's counts over the documents holding any of `terms` (the documents of a
-    /// union of term queries, which `flatten::union_terms` reads off a query), gathered into
-    /// a bit set from the terms' posting blocks, without scorers; merged as this collector's
-    /// fruits. A colloquial question at 100k documents is a union of 20–100 terms matching
-    /// 15–98k documents; tantivy's union scorer advances each term document by document
-    /// through virtual calls, where a posting block decodes 128 documents at once: the pass
-    /// of most slow questions took half the time.
-    pub fn count_term_union(
+    /// One segment's counts over the documents of `query` (see [`flatten::Bits`]), gathered
+    /// into a bit set from its terms' posting blocks (dense terms from `dense`, see
+    /// [`DenseTerms`]), without scorers; merged as this collector's fruits. A colloquial
+    /// question at 100k documents is a union of 20–100 terms matching 15–98k documents;
+    /// tantivy's union scorer advances each term document by document through virtual
+    /// calls, where a posting block decodes 128 documents at once: the pass of most slow
+    /// questions took half the time.
+    pub(super) fn count_bits_of(
         &self,
         ord: SegmentOrdinal,
         segment: &SegmentReader,
-        terms: &[Term],
+        query: &flatten::Bits,
         dense: Option<&DenseTerms>,
     ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         // A bit per document, set without tantivy's `BitSet`, which counts as it sets (a
         // dependency from one document to the next). Dense terms from their kept bits.
-        let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
-        for term in terms {
-            let inverted = segment.inverted_index(term.field())?;
-            let Some(info) = inverted.get_term_info(term)? else {
-                continue;
-            };
-            let kept = match dense {
-                Some(d) => d.or_into(&inverted, term, &info, segment.max_doc(), &mut bits)?,
-                None => false,
-            };
-            if !kept {
-                super::dense::set_all(&inverted, &info, &mut bits)?;
-            }
-        }
+        let max_doc = segment.max_doc();
+        let mut bits = query.read(
+            (max_doc as usize).div_ceil(64),
+            &mut |term: &Term, bits: &mut [u64]| {
+                let inverted = segment.inverted_index(term.field())?;
+                let Some(info) = inverted.get_term_info(term)? else {
+                    return Ok(());
+                };
+                let kept = match dense {
+                    Some(d) => d.or_into(&inverted, term, &info, max_doc, bits)?,
+                    None => false,
+                };
+                if !kept {
+                    super::dense::set_all(&inverted, &info, bits)?;
+                }
+                Ok(())
+            },
+        )?;
         if let Some(alive) = segment.alive_bitset() {
             for (i, word) in bits.iter_mut().enumerate() {
                 let mut set = *word;

@@ -132,28 +132,103 @@ impl Query for BoostedTerm {
     }
 }
 
-/// The terms whose documents together are `query`'s documents, when `query` is a union (of
-/// unions) of term queries and nothing else; `None` for any other shape. Its documents can
-/// then be gathered from the terms' posting blocks, without running its scorers.
-pub(super) fn union_terms(query: &dyn Query) -> Option<Vec<Term>> {
-    let mut out = Vec::new();
-    collect_union_terms(query, &mut out).then_some(out)
+/// A query built of terms by unions, conjunctions and exclusions, whose documents can be
+/// gathered as bits from posting blocks without scorers (see [`Bits::read`]).
+#[derive(Debug)]
+pub(super) enum Bits {
+    /// Every document holding one of the terms.
+    Terms(Vec<Term>),
+    /// Every document of one of these.
+    Or(Vec<Bits>),
+    /// Every document of all of `must` and none of `not`.
+    And { must: Vec<Bits>, not: Vec<Bits> },
 }
 
-fn collect_union_terms(query: &dyn Query, out: &mut Vec<Term>) -> bool {
-    if let Some(t) = query.downcast_ref::<BoostedTerm>() {
-        out.push(t.term.clone());
-        true
-    } else if let Some(t) = query.downcast_ref::<TermQuery>() {
-        out.push(t.term().clone());
-        true
-    } else if let Some(b) = query.downcast_ref::<BooleanQuery>() {
-        is_union(b.clauses(), b.get_minimum_number_should_match())
-            && b.clauses()
-                .iter()
-                .all(|(_, q)| collect_union_terms(&**q, out))
-    } else {
-        false
+impl Bits {
+    /// `query` as [`Bits`], when it is built of terms (`BoostedTerm`, `TermQuery`) by unions
+    /// (`Should` clauses only), conjunctions and exclusions (`Must` and `MustNot`, no
+    /// `Should`); `None` for any other shape (a phrase, a range, a minimum of matching
+    /// clauses above one).
+    pub(super) fn of(query: &dyn Query) -> Option<Bits> {
+        if let Some(t) = query.downcast_ref::<BoostedTerm>() {
+            return Some(Bits::Terms(vec![t.term.clone()]));
+        }
+        if let Some(t) = query.downcast_ref::<TermQuery>() {
+            return Some(Bits::Terms(vec![t.term().clone()]));
+        }
+        let b = query.downcast_ref::<BooleanQuery>()?;
+        let (clauses, min_should) = (b.clauses(), b.get_minimum_number_should_match());
+        if is_union(clauses, min_should) {
+            // A union's terms read into one set; other clauses each into their own.
+            let mut terms = Vec::new();
+            let mut rest = Vec::new();
+            for (_, q) in clauses {
+                match Bits::of(&**q)? {
+                    Bits::Terms(t) => terms.extend(t),
+                    other => rest.push(other),
+                }
+            }
+            if rest.is_empty() {
+                return Some(Bits::Terms(terms));
+            }
+            if !terms.is_empty() {
+                rest.push(Bits::Terms(terms));
+            }
+            return Some(Bits::Or(rest));
+        }
+        if !is_conjunction(clauses, min_should) {
+            return None;
+        }
+        let (mut must, mut not) = (Vec::new(), Vec::new());
+        for (occur, q) in clauses {
+            let bits = Bits::of(&**q)?;
+            match occur {
+                Occur::MustNot => not.push(bits),
+                _ => must.push(bits),
+            }
+        }
+        if must.len() == 1 && not.is_empty() {
+            return must.pop();
+        }
+        Some(Bits::And { must, not })
+    }
+
+    /// The documents as bits, `words` words of 64 documents (deleted ones included);
+    /// `read` sets the bits of one term's documents.
+    pub(super) fn read(
+        &self,
+        words: usize,
+        read: &mut dyn FnMut(&Term, &mut [u64]) -> tantivy::Result<()>,
+    ) -> tantivy::Result<Vec<u64>> {
+        let mut bits = vec![0u64; words];
+        match self {
+            Bits::Terms(terms) => {
+                for t in terms {
+                    read(t, &mut bits)?;
+                }
+            }
+            Bits::Or(all) => {
+                for b in all {
+                    let own = b.read(words, read)?;
+                    bits.iter_mut().zip(&own).for_each(|(a, b)| *a |= b);
+                }
+            }
+            Bits::And { must, not } => {
+                for (i, b) in must.iter().enumerate() {
+                    let own = b.read(words, read)?;
+                    if i == 0 {
+                        bits = own;
+                    } else {
+                        bits.iter_mut().zip(&own).for_each(|(a, b)| *a &= b);
+                    }
+                }
+                for b in not {
+                    let own = b.read(words, read)?;
+                    bits.iter_mut().zip(&own).for_each(|(a, b)| *a &= !b);
+                }
+            }
+        }
+        Ok(bits)
     }
 }
 
@@ -292,13 +367,16 @@ mod tests {
     /// Unions (of unions) of terms, boosted or not, are read as their terms; anything else
     /// (a conjunction, an exclusion, a union requiring two clauses, a phrase) is not. A
     /// boosted term scores as tantivy's boosted term query.
+    /// Queries built of terms by unions, conjunctions and exclusions gather as bits exactly
+    /// the documents tantivy matches; other shapes are refused; a boosted term scores as
+    /// tantivy's boosted term query.
     #[test]
-    fn unions_of_terms_are_read_as_their_terms() {
+    fn term_shaped_queries_gather_the_documents_tantivy_matches() {
         let mut s = Schema::builder();
         let f = s.add_text_field("f", TEXT);
         let index = Index::create_in_ram(s.build());
         let mut w: tantivy::IndexWriter = index.writer(15_000_000).expect("writer");
-        for text in ["a b", "a a c", "b d", "c"] {
+        for text in ["a b", "a a c", "b d", "c", "a d", "b c d", "e"] {
             w.add_document(doc!(f => text)).expect("add");
         }
         w.commit().expect("commit");
@@ -312,24 +390,71 @@ mod tests {
                 qs.into_iter().map(|q| (occur, q)).collect(),
             ))
         };
-        let nested = of(
-            Occur::Should,
-            vec![
-                boosted("a"),
-                of(Occur::Should, vec![plain("b"), boosted("c")]),
-            ],
-        );
-        assert_eq!(
-            union_terms(&*nested),
-            Some(vec![key("a"), key("b"), key("c")])
-        );
-        assert_eq!(union_terms(&*boosted("d")), Some(vec![key("d")]));
-        let not_unions: Vec<Box<dyn Query>> = vec![
-            of(Occur::Must, vec![boosted("a"), boosted("b")]),
+        let searcher = index.reader().expect("reader").searcher();
+        let seg = &searcher.segment_readers()[0];
+        let words = (seg.max_doc() as usize).div_ceil(64);
+        let mut read = |t: &Term, bits: &mut [u64]| -> tantivy::Result<()> {
+            let inverted = seg.inverted_index(t.field())?;
+            if let Some(info) = inverted.get_term_info(t)? {
+                super::super::dense::set_all(&inverted, &info, bits)?;
+            }
+            Ok(())
+        };
+        let shaped: Vec<Box<dyn Query>> = vec![
+            boosted("d"),
             of(
                 Occur::Should,
-                vec![boosted("a"), of(Occur::Must, vec![plain("b")])],
+                vec![
+                    boosted("a"),
+                    of(Occur::Should, vec![plain("b"), boosted("c")]),
+                ],
             ),
+            of(Occur::Must, vec![boosted("a"), boosted("b")]),
+            Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    of(Occur::Should, vec![boosted("a"), boosted("d")]),
+                ),
+                (Occur::MustNot, boosted("c")),
+            ])),
+            of(
+                Occur::Should,
+                vec![
+                    boosted("e"),
+                    of(Occur::Must, vec![plain("b"), boosted("d")]),
+                ],
+            ),
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, boosted("d")),
+                (
+                    Occur::Must,
+                    of(Occur::Should, vec![boosted("a"), boosted("c")]),
+                ),
+                (
+                    Occur::MustNot,
+                    of(Occur::Must, vec![boosted("b"), boosted("c")]),
+                ),
+            ])),
+        ];
+        for q in &shaped {
+            let bits = Bits::of(&**q)
+                .expect("term-shaped")
+                .read(words, &mut read)
+                .expect("read");
+            let got: Vec<u32> = (0..seg.max_doc())
+                .filter(|&d| bits[d as usize / 64] >> (d % 64) & 1 == 1)
+                .collect();
+            let mut want: Vec<u32> = searcher
+                .search(&**q, &tantivy::collector::DocSetCollector)
+                .expect("search")
+                .into_iter()
+                .map(|a| a.doc_id)
+                .collect();
+            want.sort_unstable();
+            assert!(!want.is_empty(), "{q:?}");
+            assert_eq!(got, want, "{q:?}");
+        }
+        let refused: Vec<Box<dyn Query>> = vec![
             Box::new(BooleanQuery::new(vec![
                 (Occur::Should, boosted("a")),
                 (Occur::MustNot, boosted("b")),
@@ -338,13 +463,18 @@ mod tests {
                 vec![(Occur::Should, boosted("a")), (Occur::Should, boosted("b"))],
                 2,
             )),
-            Box::new(tantivy::query::PhraseQuery::new(vec![key("a"), key("b")])),
+            of(
+                Occur::Should,
+                vec![
+                    boosted("a"),
+                    Box::new(tantivy::query::PhraseQuery::new(vec![key("a"), key("b")])),
+                ],
+            ),
             Box::new(BooleanQuery::new(vec![])),
         ];
-        for q in not_unions {
-            assert_eq!(union_terms(&*q), None, "{q:?}");
+        for q in refused {
+            assert!(Bits::of(&*q).is_none(), "{q:?}");
         }
-        let searcher = index.reader().expect("reader").searcher();
         let top = TopDocs::with_limit(10).order_by_score();
         for x in ["a", "b", "c"] {
             let ours = searcher.search(&*boosted(x), &top).expect("ours");

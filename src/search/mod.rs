@@ -941,6 +941,33 @@ impl Searcher {
         pool.run(tasks, panicked).into_iter().collect()
     }
 
+    /// `counter`'s totals and facets over `query`'s documents: gathered as bits from posting
+    /// blocks where the query is built of terms (see `flatten::Bits` and
+    /// `FacetCounts::count_bits_of`; a question's union of words, a filter beside it, an
+    /// unknown compound's parts all required), else through its scorers.
+    fn count(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        counter: facet::FacetCounts,
+        dense: &Option<dense::DenseCache>,
+    ) -> tantivy::Result<facet::FacetFruit> {
+        let flat = flatten::flatten(query.box_clone());
+        let Some(bits) = flatten::Bits::of(&*flat) else {
+            return self.run(searcher, &*flat, counter, false);
+        };
+        let (bits, c, dense) = (Arc::new(bits), counter.clone(), dense.clone());
+        let fruits = self.map_segments(
+            searcher,
+            false,
+            Arc::new(move |ord, seg| {
+                let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
+                c.count_bits_of(ord, seg, &bits, kept.map(|k| &**k))
+            }),
+        )?;
+        counter.merge_fruits(fruits)
+    }
+
     /// The segment pool, when this query runs alone (see [`Self::run`]).
     fn lone_pool(&self) -> Option<&pool::Pool> {
         if self.pool_threads < 2 || self.in_flight.load(Ordering::Relaxed) > 1 {
@@ -1260,41 +1287,20 @@ impl Searcher {
         // filters. Facets whose field is not filtered share one pass with the total; each
         // filtered field needs a pass of its own.
         let mut facets = Facets::default();
-        // A plain union of terms (no filter, phrase or exclusion beside it): its documents are
-        // gathered from the terms' posting blocks (see `FacetCounts::count_term_union`).
-        let term_union = (filters.is_empty() && plan.common.is_empty())
-            .then(|| flatten::union_terms(&*plan.matches))
-            .flatten();
-        let (count, mut counted) = match (walked, term_union) {
-            (Some(fruit), _) => fruit,
-            (None, Some(terms)) => {
-                let c = counter.clone();
-                let dense = dense.clone();
-                let fruits = self.map_segments(
-                    searcher,
-                    false,
-                    Arc::new(move |ord, seg| {
-                        let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
-                        c.count_term_union(ord, seg, &terms, kept.map(|k| &**k))
-                    }),
-                )?;
-                counter.merge_fruits(fruits)?
-            }
-            (None, None) => {
-                let q = with(&*plan.matches, None);
-                self.run(searcher, &*q, counter.clone(), false)?
-            }
+        let (count, mut counted) = match walked {
+            Some(fruit) => fruit,
+            None => self.count(searcher, &*with(&*plan.matches, None), counter, &dense)?,
         };
         total = count;
         for (i, name) in facet::FIELDS.iter().enumerate() {
             if filtered[i] {
                 let mut only = [false; 4];
                 only[i] = true;
-                let (_, mut own) = self.run(
+                let (_, mut own) = self.count(
                     searcher,
                     &*with(&*plan.matches, Some(name)),
                     facet::FacetCounts::new(segment_facets.clone(), only),
-                    false,
+                    &dense,
                 )?;
                 counted[i] = std::mem::take(&mut own[i]);
             }
@@ -1927,8 +1933,8 @@ mod tests {
         files
     }
 
-    /// A plan's matches read as a union of terms count (documents and every facet) exactly
-    /// as the query does, in segments with deleted documents too.
+    /// A plan's matches gathered as bits (alone, and beside a filter) count (documents and
+    /// every facet) exactly as the query does, in segments with deleted documents too.
     #[test]
     fn term_unions_count_as_their_queries() {
         let dir = tempfile::tempdir().expect("temp folder");
@@ -1981,29 +1987,42 @@ mod tests {
             "\"营业执照\" 办理",
         ] {
             let plan = s.plan(&searcher, &ParsedQuery::parse(q));
-            let want = s
-                .run(&searcher, &*plan.matches, counter.clone(), false)
-                .expect("query pass");
-            let Some(terms) = flatten::union_terms(&*plan.matches) else {
-                continue;
-            };
-            unions += 1;
-            // Decoding every posting, and twice with dense terms' bits (kept, then reused).
-            for kept in [None, Some(&kept), Some(&kept)] {
-                let fruits = (0u32..)
-                    .zip(searcher.segment_readers())
-                    .map(|(ord, seg)| {
-                        let dense = kept.map(|k| &k[ord as usize]);
-                        counter.count_term_union(ord, seg, &terms, dense)
-                    })
-                    .collect::<tantivy::Result<Vec<_>>>()
-                    .expect("term pass");
-                let got = counter.merge_fruits(fruits).expect("merged");
-                assert!(want.0 > 0, "{q}: nothing matched");
-                assert_eq!(got, want, "{q}");
+            // The matches, and the matches of guides only (a filter beside them).
+            let guides: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, plan.matches.box_clone()),
+                (
+                    Occur::Must,
+                    Box::new(flatten::BoostedTerm::filter(Term::from_field_text(
+                        s.field(names::KIND),
+                        "guide",
+                    ))),
+                ),
+            ]));
+            for query in [plan.matches.box_clone(), guides] {
+                let want = s
+                    .run(&searcher, &*query, counter.clone(), false)
+                    .expect("query pass");
+                let Some(bits) = flatten::Bits::of(&*flatten::flatten(query)) else {
+                    continue;
+                };
+                unions += 1;
+                // Decoding every posting, and twice with dense terms' bits (kept, reused).
+                for kept in [None, Some(&kept), Some(&kept)] {
+                    let fruits = (0u32..)
+                        .zip(searcher.segment_readers())
+                        .map(|(ord, seg)| {
+                            let dense = kept.map(|k| &k[ord as usize]);
+                            counter.count_bits_of(ord, seg, &bits, dense)
+                        })
+                        .collect::<tantivy::Result<Vec<_>>>()
+                        .expect("bits pass");
+                    let got = counter.merge_fruits(fruits).expect("merged");
+                    assert!(want.0 > 0, "{q}: nothing matched");
+                    assert_eq!(got, want, "{q}");
+                }
             }
         }
-        assert!(unions >= 8, "only {unions} plans were unions of terms");
+        assert!(unions >= 20, "only {unions} plans were built of terms");
         assert!(
             dense::USED.with(|c| c.get()) > 0,
             "no dense term's bits reused"
