@@ -18,7 +18,7 @@
 //!
 //! Boosts are not looked through: tantivy's `BoostQuery` does not show its query, and the
 //! plan only boosts leaves (terms and phrases) anyway. A boosted term is a [`BoostedTerm`],
-//! which does show its term: [`union_terms`] reads a union of terms off a query.
+//! which does show its term: [`Bits`] reads a query built of terms off a query.
 
 use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
@@ -26,61 +26,94 @@ use tantivy::{Score, Term};
 
 /// `query` with its boolean structure flattened (see the module documentation).
 pub fn flatten(query: Box<dyn Query>) -> Box<dyn Query> {
-    let Some(b) = query.downcast_ref::<BooleanQuery>() else {
+    if query.downcast_ref::<BooleanQuery>().is_none() {
         return query;
-    };
-    let min_should = b.get_minimum_number_should_match();
-    let clauses: Vec<(Occur, Box<dyn Query>)> = b
-        .clauses()
-        .iter()
-        .map(|(o, q)| (*o, flatten(q.box_clone())))
-        .collect();
-    if let [(occur, _)] = clauses.as_slice() {
-        let only = match occur {
-            Occur::Must => min_should == 0,
-            Occur::Should => min_should <= 1,
-            Occur::MustNot => false,
-        };
-        if only {
-            return clauses.into_iter().next().expect("one clause").1;
-        }
     }
-    let out = if is_union(&clauses, min_should) {
-        splice(clauses, |q| {
-            q.downcast_ref::<BooleanQuery>().and_then(|c| {
-                is_union(c.clauses(), c.get_minimum_number_should_match()).then(|| clone_clauses(c))
-            })
-        })
-    } else if is_conjunction(&clauses, min_should) {
-        splice(clauses, |q| {
-            q.downcast_ref::<BooleanQuery>().and_then(|c| {
-                is_conjunction(c.clauses(), c.get_minimum_number_should_match())
-                    .then(|| clone_clauses(c))
-            })
-        })
-    } else {
-        clauses
-    };
-    Box::new(BooleanQuery::with_minimum_required_clauses(out, min_should))
+    Flat::of(&*query).into_query()
 }
 
-fn clone_clauses(b: &BooleanQuery) -> Vec<(Occur, Box<dyn Query>)> {
-    b.clauses()
-        .iter()
-        .map(|(o, q)| (*o, q.box_clone()))
-        .collect()
+/// A query being flattened: a leaf, cloned once, or a boolean query's flattened clauses, not
+/// yet built into a query, so that a parent taking them in moves them. Flattening by cloning
+/// each level's clauses copied a tier's tree once per level, twice where a level was taken
+/// in: a long question's passes made ~10k allocations, most of them terms copied and
+/// dropped.
+enum Flat {
+    Leaf(Box<dyn Query>),
+    Bool(Vec<(Occur, Flat)>, usize),
+}
+
+impl Flat {
+    fn of(query: &dyn Query) -> Flat {
+        let Some(b) = query.downcast_ref::<BooleanQuery>() else {
+            return Flat::Leaf(query.box_clone());
+        };
+        let min_should = b.get_minimum_number_should_match();
+        let mut clauses: Vec<(Occur, Flat)> = b
+            .clauses()
+            .iter()
+            .map(|(o, q)| (*o, Flat::of(&**q)))
+            .collect();
+        if let [(occur, _)] = clauses.as_slice() {
+            let only = match occur {
+                Occur::Must => min_should == 0,
+                Occur::Should => min_should <= 1,
+                Occur::MustNot => false,
+            };
+            if only {
+                return clauses.pop().expect("one clause").1;
+            }
+        }
+        let union = is_union(&clauses, min_should);
+        if union || is_conjunction(&clauses, min_should) {
+            // A union takes in the unions among its clauses, a conjunction the conjunctions
+            // among its `Must` clauses.
+            let mut out = Vec::with_capacity(clauses.len());
+            for (occur, c) in clauses {
+                match c {
+                    Flat::Bool(inner, m)
+                        if occur != Occur::MustNot
+                            && (if union {
+                                is_union(&inner, m)
+                            } else {
+                                is_conjunction(&inner, m)
+                            }) =>
+                    {
+                        out.extend(inner)
+                    }
+                    other => out.push((occur, other)),
+                }
+            }
+            clauses = out;
+        }
+        Flat::Bool(clauses, min_should)
+    }
+
+    fn into_query(self) -> Box<dyn Query> {
+        match self {
+            Flat::Leaf(q) => q,
+            Flat::Bool(clauses, min_should) => {
+                Box::new(BooleanQuery::with_minimum_required_clauses(
+                    clauses
+                        .into_iter()
+                        .map(|(o, c)| (o, c.into_query()))
+                        .collect(),
+                    min_should,
+                ))
+            }
+        }
+    }
 }
 
 /// Only `Should` clauses, of which at most one is required: a document matching any clause
 /// matches (tantivy requires one `Should` clause when there is no `Must` clause), scored the
 /// sum of its matching clauses' scores.
-pub(super) fn is_union(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
+pub(super) fn is_union<T>(clauses: &[(Occur, T)], min_should: usize) -> bool {
     min_should <= 1 && !clauses.is_empty() && clauses.iter().all(|(o, _)| *o == Occur::Should)
 }
 
 /// `Must` and `MustNot` clauses, at least one `Must`: a document matching every `Must` clause
 /// and no `MustNot` clause matches.
-fn is_conjunction(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> bool {
+fn is_conjunction<T>(clauses: &[(Occur, T)], min_should: usize) -> bool {
     min_should == 0
         && clauses.iter().any(|(o, _)| *o == Occur::Must)
         && clauses.iter().all(|(o, _)| *o != Occur::Should)
@@ -88,7 +121,7 @@ fn is_conjunction(clauses: &[(Occur, Box<dyn Query>)], min_should: usize) -> boo
 
 /// A term with a boost: runs as tantivy's `BoostQuery` of a `TermQuery` (the same weight and
 /// scorer, so a union of them still gets tantivy's term union), but its term can be read back
-/// (see [`union_terms`], [`boosted_terms`]). A filter's term ([`BoostedTerm::filter`]) runs as
+/// (see [`Bits`], [`boosted_terms`]). A filter's term ([`BoostedTerm::filter`]) runs as
 /// the plain `TermQuery` without frequencies it replaced.
 #[derive(Clone, Debug)]
 pub(super) struct BoostedTerm {
@@ -249,23 +282,6 @@ pub(super) fn boosted_terms(query: &dyn Query) -> Option<Vec<(Term, Score, bool)
         return None;
     }
     b.clauses().iter().map(|(_, q)| read(&**q)).collect()
-}
-
-/// `clauses`, each one of the same shape (`inner` gives its clauses) replaced by its clauses.
-/// Only clauses with the parent's own positive occur are spliced: a union's `Should`, a
-/// conjunction's `Must`.
-fn splice(
-    clauses: Vec<(Occur, Box<dyn Query>)>,
-    inner: impl Fn(&dyn Query) -> Option<Vec<(Occur, Box<dyn Query>)>>,
-) -> Vec<(Occur, Box<dyn Query>)> {
-    let mut out = Vec::with_capacity(clauses.len());
-    for (occur, q) in clauses {
-        match (occur, inner(&*q)) {
-            (Occur::Should | Occur::Must, Some(inner)) => out.extend(inner),
-            _ => out.push((occur, q)),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
