@@ -1289,13 +1289,13 @@ mod tests {
         ];
         let mut checked = 0;
         for clauses in queries {
-            let q = flatten(Box::new(BooleanQuery::new(clauses)));
+            let q = flatten(&BooleanQuery::new(clauses));
             // As the tier walk builds it: the tier inside, exclusions beside.
             let nested: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
                 (Occur::Must, q.box_clone()),
                 not("w5"),
             ]));
-            for q in [q, flatten(nested)] {
+            for q in [q, flatten(&*nested)] {
                 let (n, _) = assert_scored_as_tantivy(&searcher, &*q, true);
                 assert!(n > 5, "{n} matches of {q:?}");
                 checked += 1;
@@ -1345,7 +1345,7 @@ mod tests {
                 let t = Term::from_field_text(kind, &format!("k{}", next(3)));
                 clauses.push((Occur::Must, Box::new(BoostedTerm::filter(t))));
             }
-            let q = flatten(Box::new(BooleanQuery::new(clauses)));
+            let q = flatten(&BooleanQuery::new(clauses));
             let (n, differ) = assert_scored_as_tantivy(&searcher, &*q, false);
             match n {
                 0 => empty += 1,

@@ -24,12 +24,10 @@ use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, Term
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Score, Term};
 
-/// `query` with its boolean structure flattened (see the module documentation).
-pub fn flatten(query: Box<dyn Query>) -> Box<dyn Query> {
-    if query.downcast_ref::<BooleanQuery>().is_none() {
-        return query;
-    }
-    Flat::of(&*query).into_query()
+/// `query` with its boolean structure flattened (see the module documentation), as a new
+/// query: each leaf cloned once.
+pub fn flatten(query: &dyn Query) -> Box<dyn Query> {
+    Flat::of(query).into_query()
 }
 
 /// A query being flattened: a leaf, cloned once, or a boolean query's flattened clauses, not
@@ -340,7 +338,7 @@ mod tests {
             union(vec![t("a"), t("b")]),
             union(vec![t("c"), t("d")]),
         ])));
-        assert_eq!(shape(&*flatten(nested)), "(t t t t)");
+        assert_eq!(shape(&*flatten(&*nested)), "(t t t t)");
 
         // A conjunction keeps its own structure; the unions inside it are flattened.
         let conj: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
@@ -352,7 +350,7 @@ mod tests {
             (Occur::MustNot, union(vec![t("e"), t("f")])),
             (Occur::Should, t("g")),
         ]));
-        assert_eq!(shape(&*flatten(conj)), "(+(t t t) +t -(t t) t)");
+        assert_eq!(shape(&*flatten(&*conj)), "(+(t t t) +t -(t t) t)");
 
         // Conjunctions of conjunctions join; a union requiring two clauses stays as it is.
         let and: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
@@ -365,7 +363,7 @@ mod tests {
             ),
             (Occur::Must, t("c")),
         ]));
-        assert_eq!(shape(&*flatten(and)), "(+t -t +t)");
+        assert_eq!(shape(&*flatten(&*and)), "(+t -t +t)");
         let two: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
             vec![
                 (Occur::Should, union(vec![t("a"), t("b")])),
@@ -374,10 +372,10 @@ mod tests {
             ],
             2,
         ));
-        assert_eq!(shape(&*flatten(two)), "((t t) t t)");
+        assert_eq!(shape(&*flatten(&*two)), "((t t) t t)");
         // A lone exclusion is not its clause.
         let not: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::MustNot, t("a"))]));
-        assert_eq!(shape(&*flatten(not)), "(-t)");
+        assert_eq!(shape(&*flatten(&*not)), "(-t)");
     }
 
     /// Unions (of unions) of terms, boosted or not, are read as their terms; anything else
@@ -544,7 +542,7 @@ mod tests {
             ])),
         ];
         for q in queries {
-            let flat = flatten(q.box_clone());
+            let flat = flatten(&*q);
             assert_ne!(shape(&*q), shape(&*flat), "the test query is flattened");
             let count = |q: &dyn Query| searcher.search(q, &Count).expect("count");
             assert!(count(&*q) > 0);

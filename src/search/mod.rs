@@ -886,7 +886,7 @@ impl Searcher {
         } else {
             EnableScoring::disabled_from_searcher(searcher)
         };
-        let mut query = flatten::flatten(query.box_clone());
+        let mut query = flatten::flatten(query);
         if let Some(c) = conjunction::Conjunction::read(&*query) {
             let c = c.with_dense(self.dense(searcher));
             query = Box::new(match cut {
@@ -952,7 +952,7 @@ impl Searcher {
         counter: facet::FacetCounts,
         dense: &Option<dense::DenseCache>,
     ) -> tantivy::Result<facet::FacetFruit> {
-        let flat = flatten::flatten(query.box_clone());
+        let flat = flatten::flatten(query);
         let Some(bits) = flatten::Bits::of(&*flat) else {
             return self.run(searcher, &*flat, counter, false);
         };
@@ -1224,10 +1224,7 @@ impl Searcher {
             let scoring = EnableScoring::enabled_from_searcher(searcher);
             let mut bonus = Vec::with_capacity(tier.bonus.len());
             for b in &tier.bonus {
-                bonus.push((
-                    flatten::flatten(b.query.box_clone()).weight(scoring)?,
-                    b.bound,
-                ));
+                bonus.push((flatten::flatten(&*b.query).weight(scoring)?, b.bound));
             }
             let ranked = ranked::Ranked {
                 limit: limit - hits_addr.len(),
@@ -1769,7 +1766,7 @@ impl Searcher {
                 let most: Box<dyn Query> = Box::new(at_least::AtLeast::new(
                     group_queries
                         .iter()
-                        .map(|q| flatten::flatten(q.box_clone()))
+                        .map(|q| flatten::flatten(&**q))
                         .collect(),
                     group_queries.len() - 1,
                 ));
@@ -2002,7 +1999,7 @@ mod tests {
                 let want = s
                     .run(&searcher, &*query, counter.clone(), false)
                     .expect("query pass");
-                let Some(bits) = flatten::Bits::of(&*flatten::flatten(query)) else {
+                let Some(bits) = flatten::Bits::of(&*flatten::flatten(&*query)) else {
                     continue;
                 };
                 unions += 1;
