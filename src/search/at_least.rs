@@ -370,9 +370,86 @@ impl Scorer for AtLeastScorer {
     }
 }
 
+/// Whether some document is in at least `k` of `words` (each a word's documents as bits, a
+/// u64 per 64 documents), for `k` of all of them or all but one; other `k` answer true
+/// (unknown).
+pub(super) fn any_with(words: &[Vec<u64>], k: usize) -> bool {
+    let n = words.len();
+    let len = words.iter().map(Vec::len).min().unwrap_or(0);
+    if k == 0 || k + 1 < n || n == 0 {
+        return true;
+    }
+    if k > n {
+        return false;
+    }
+    // For all but one: the ANDs of the words after each j, per 64 documents.
+    let mut after = vec![!0u64; n + 1];
+    for i in 0..len {
+        if k == n {
+            if words.iter().fold(!0u64, |a, w| a & w[i]) != 0 {
+                return true;
+            }
+            continue;
+        }
+        for j in (0..n).rev() {
+            after[j] = after[j + 1] & words[j][i];
+        }
+        // Missing at most word j: the words before it and after it.
+        let mut before = !0u64;
+        for (j, w) in words.iter().enumerate() {
+            if before & after[j + 1] != 0 {
+                return true;
+            }
+            before &= w[i];
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `any_with` answers as counting each document's words would, for all and all but one
+    /// of 1–6 words of random sparse and dense bits, and for the document in the last word.
+    #[test]
+    fn any_with_agrees_with_counting() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut found = [0usize; 2];
+        for round in 0..400 {
+            let n = 1 + round % 6;
+            let len = 1 + round % 3;
+            let words: Vec<Vec<u64>> = (0..n)
+                .map(|_| {
+                    (0..len)
+                        .map(|_| match round % 3 {
+                            0 => next() & next() & next(),
+                            1 => next() | next(),
+                            _ => 1u64 << (next() % 64),
+                        })
+                        .collect()
+                })
+                .collect();
+            for k in [n, n - 1] {
+                let want = (0..len * 64).any(|d| {
+                    let have = words
+                        .iter()
+                        .filter(|w| w[d / 64] >> (d % 64) & 1 == 1)
+                        .count();
+                    have >= k.max(1)
+                });
+                assert_eq!(any_with(&words, k), want || k == 0, "{n} words, k {k}");
+                found[usize::from(want)] += 1;
+            }
+        }
+        assert!(found[0] > 50 && found[1] > 50, "{found:?}");
+    }
     use tantivy::collector::TopDocs;
     use tantivy::query::{BooleanQuery, Occur, TermQuery};
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};

@@ -7,7 +7,7 @@ use crate::schema::names;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// The facet fields, in the order [`FacetCounts`] reports them.
 pub const FIELDS: [&str; 4] = [
@@ -388,25 +388,19 @@ impl FacetCounts {
         dense: Option<&DenseTerms>,
     ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         // A bit per document, set without tantivy's `BitSet`, which counts as it sets (a
-        // dependency from one document to the next). Dense terms from their kept bits.
-        let max_doc = segment.max_doc();
-        let mut bits = query.read(
-            (max_doc as usize).div_ceil(64),
-            &mut |term: &Term, bits: &mut [u64]| {
-                let inverted = segment.inverted_index(term.field())?;
-                let Some(info) = inverted.get_term_info(term)? else {
-                    return Ok(());
-                };
-                let kept = match dense {
-                    Some(d) => d.or_into(&inverted, term, &info, max_doc, bits)?,
-                    None => false,
-                };
-                if !kept {
-                    super::dense::set_all(&inverted, &info, bits)?;
-                }
-                Ok(())
-            },
-        )?;
+        // dependency from one document to the next).
+        let bits = query.read_segment(segment, dense)?;
+        self.count_matched(ord, segment, bits)
+    }
+
+    /// One segment's counts over the documents set in `bits` (a bit per document of the
+    /// segment; deleted ones are dropped here).
+    pub(super) fn count_matched(
+        &self,
+        ord: SegmentOrdinal,
+        segment: &SegmentReader,
+        mut bits: Vec<u64>,
+    ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         if let Some(alive) = segment.alive_bitset() {
             for (i, word) in bits.iter_mut().enumerate() {
                 let mut set = *word;

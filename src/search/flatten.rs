@@ -224,6 +224,33 @@ impl Bits {
         Some(Bits::And { must, not })
     }
 
+    /// The documents in `segment` as bits (a word per 64 documents, deleted ones included),
+    /// dense terms from `dense` (see `dense`), the others decoded.
+    pub(super) fn read_segment(
+        &self,
+        segment: &tantivy::SegmentReader,
+        dense: Option<&super::dense::DenseTerms>,
+    ) -> tantivy::Result<Vec<u64>> {
+        let max_doc = segment.max_doc();
+        self.read(
+            (max_doc as usize).div_ceil(64),
+            &mut |term: &Term, bits: &mut [u64]| {
+                let inverted = segment.inverted_index(term.field())?;
+                let Some(info) = inverted.get_term_info(term)? else {
+                    return Ok(());
+                };
+                let kept = match dense {
+                    Some(d) => d.or_into(&inverted, term, &info, max_doc, bits)?,
+                    None => false,
+                };
+                if !kept {
+                    super::dense::set_all(&inverted, &info, bits)?;
+                }
+                Ok(())
+            },
+        )
+    }
+
     /// The documents as bits, `words` words of 64 documents (deleted ones included);
     /// `read` sets the bits of one term's documents.
     pub(super) fn read(
