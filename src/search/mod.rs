@@ -349,9 +349,10 @@ thread_local! {
 }
 
 /// Tiers are checked for documents matching enough words before they run (see
-/// [`Tier::need`]) only for plans of at least this many words: a two-word question's
-/// all-words tier is a conjunction that finds an empty intersection about as fast.
-const MIN_WORDS_CHECKED: usize = 3;
+/// [`Tier::need`]) for plans of at least this many words. Two-word questions too: the
+/// words' bits cost about what the count pass then saves by reusing them (the mix's
+/// per-query medians at 100k: sum -3 %, p99 -5 % against checking from three words).
+const MIN_WORDS_CHECKED: usize = 2;
 
 /// Fewer hits than this are rendered on the calling thread alone (see `Searcher::execute`).
 const MIN_SPLIT_HITS: usize = 4;
