@@ -18,7 +18,7 @@
 //!
 //! Boosts are not looked through: tantivy's `BoostQuery` does not show its query, and the
 //! plan only boosts leaves (terms and phrases) anyway. A boosted term is a [`BoostedTerm`],
-//! which does show its term: [`Bits`] reads a query built of terms off a query.
+//! which does show its term: [`Bits`] gathers a query built of terms from its terms' postings.
 
 use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
