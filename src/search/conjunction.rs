@@ -693,9 +693,9 @@ fn for_each_block(
     }
 }
 
-/// Set the bit of each document of `postings` (only in the blocks holding one of `within`).
-fn set_bits(postings: &mut BlockSegmentPostings, within: Option<&Bits>, words: &mut [u64]) {
-    for_each_block(postings, within, |docs, _| {
+/// Set the bit of each document of `postings` in the blocks holding one of `within`.
+fn set_bits(postings: &mut BlockSegmentPostings, within: &Bits, words: &mut [u64]) {
+    for_each_block(postings, Some(within), |docs, _| {
         for &d in docs {
             if let Some(w) = words.get_mut(d as usize / 64) {
                 *w |= 1 << (d % 64);
@@ -741,9 +741,10 @@ impl ConjunctionWeight {
         let dense = self
             .dense
             .as_ref()
-            .and_then(|d| d.get(&reader.segment_id()));
+            .and_then(|d| d.get(&reader.segment_id()))
+            .map(|d| &**d);
         let kept = |t: &SegmentTerm, words: &mut [u64]| -> std::io::Result<bool> {
-            match &dense {
+            match dense {
                 Some(d) => d.or_into(&t.inverted, &t.term, &t.info, max_doc, words),
                 None => Ok(false),
             }
@@ -753,15 +754,14 @@ impl ConjunctionWeight {
         for (i, (_, terms)) in required.iter().enumerate() {
             if i == 0 {
                 for t in terms {
-                    if !kept(t, &mut all.words)? {
-                        set_bits(&mut t.postings(false)?, None, &mut all.words);
-                    }
+                    let words = &mut all.words;
+                    super::dense::set_term(dense, &t.inverted, &t.term, &t.info, max_doc, words)?;
                 }
             } else {
                 word.words.fill(0);
                 for t in terms {
                     if !kept(t, &mut word.words)? {
-                        set_bits(&mut t.postings(false)?, Some(&all), &mut word.words);
+                        set_bits(&mut t.postings(false)?, &all, &mut word.words);
                     }
                 }
                 for (a, w) in all.words.iter_mut().zip(&word.words) {

@@ -105,6 +105,25 @@ impl DenseTerms {
     }
 }
 
+/// Set the bit of each document holding `term` (found in `inverted` as `info`) in `words`, a
+/// bit per document of its segment of `max_doc` documents: from its kept bits when `dense`
+/// keeps them, else decoded.
+pub fn set_term(
+    dense: Option<&DenseTerms>,
+    inverted: &InvertedIndexReader,
+    term: &Term,
+    info: &TermInfo,
+    max_doc: DocId,
+    words: &mut [u64],
+) -> std::io::Result<()> {
+    if let Some(d) = dense {
+        if d.or_into(inverted, term, info, max_doc, words)? {
+            return Ok(());
+        }
+    }
+    set_all(inverted, info, words)
+}
+
 /// Set the bit of every document of the postings `info` points to in `inverted`.
 pub fn set_all(
     inverted: &InvertedIndexReader,

@@ -179,7 +179,8 @@ impl Bits {
     /// `query` as [`Bits`], when it is built of terms (`BoostedTerm`, `TermQuery`) by unions
     /// (`Should` clauses only), conjunctions and exclusions (`Must` and `MustNot`, no
     /// `Should`); `None` for any other shape (a phrase, a range, a minimum of matching
-    /// clauses above one).
+    /// clauses above one). Nested unions and one-clause wrappers read as they would
+    /// flattened: the query need not go through [`flatten`] first.
     pub(super) fn of(query: &dyn Query) -> Option<Bits> {
         if let Some(t) = query.downcast_ref::<BoostedTerm>() {
             return Some(Bits::Terms(vec![t.term.clone()]));
@@ -236,15 +237,8 @@ impl Bits {
             (max_doc as usize).div_ceil(64),
             &mut |term: &Term, bits: &mut [u64]| {
                 let inverted = segment.inverted_index(term.field())?;
-                let Some(info) = inverted.get_term_info(term)? else {
-                    return Ok(());
-                };
-                let kept = match dense {
-                    Some(d) => d.or_into(&inverted, term, &info, max_doc, bits)?,
-                    None => false,
-                };
-                if !kept {
-                    super::dense::set_all(&inverted, &info, bits)?;
+                if let Some(info) = inverted.get_term_info(term)? {
+                    super::dense::set_term(dense, &inverted, term, &info, max_doc, bits)?;
                 }
                 Ok(())
             },

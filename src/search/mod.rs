@@ -980,9 +980,8 @@ impl Searcher {
         counter: facet::FacetCounts,
         dense: &Option<dense::DenseCache>,
     ) -> tantivy::Result<facet::FacetFruit> {
-        let flat = flatten::flatten(query);
-        let Some(bits) = flatten::Bits::of(&*flat) else {
-            return self.run(searcher, &*flat, counter, false);
+        let Some(bits) = flatten::Bits::of(query) else {
+            return self.run(searcher, query, counter, false);
         };
         let (bits, c, dense) = (Arc::new(bits), counter.clone(), dense.clone());
         let fruits = self.map_segments(
@@ -1007,7 +1006,7 @@ impl Searcher {
     ) -> tantivy::Result<Option<WordBits>> {
         let Some(words) = words
             .iter()
-            .map(|w| flatten::Bits::of(&*flatten::flatten(&**w)))
+            .map(|w| flatten::Bits::of(&**w))
             .collect::<Option<Vec<_>>>()
         else {
             return Ok(None);
@@ -1370,7 +1369,7 @@ impl Searcher {
         let from_words = match (&word_bits, &plan.rest) {
             (Some(Some(words)), Some(rest)) if filters.is_empty() && plan.common.is_empty() => rest
                 .iter()
-                .map(|q| flatten::Bits::of(&*flatten::flatten(&**q)))
+                .map(|q| flatten::Bits::of(&**q))
                 .collect::<Option<Vec<_>>>()
                 .map(|rest| (Arc::clone(words), rest)),
             _ => None,
@@ -2119,7 +2118,7 @@ mod tests {
                 let want = s
                     .run(&searcher, &*query, counter.clone(), false)
                     .expect("query pass");
-                let Some(bits) = flatten::Bits::of(&*flatten::flatten(&*query)) else {
+                let Some(bits) = flatten::Bits::of(&*query) else {
                     continue;
                 };
                 unions += 1;
