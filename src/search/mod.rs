@@ -1323,6 +1323,8 @@ impl Searcher {
                     .iter()
                     .map(|b| (b.shape.clone(), b.bound))
                     .collect(),
+                // The all-words tier (and the all-but-one: not a conjunction) knows its words.
+                one_word: tier.need.is_some(),
             });
             // The last tier of a first page, when the earlier tiers found fewer documents than
             // the page holds (so every one of them is in `hits_addr`): this tier's pass also
