@@ -953,6 +953,36 @@ impl Weight for ConjunctionWeight {
         }))
     }
 
+    /// The matches straight from their lists: a collector walking tens of thousands of them
+    /// (most ruled out by a [`Cut`], counted all the same) paid two virtual calls per
+    /// document through the boxed scorer.
+    fn for_each(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score),
+    ) -> tantivy::Result<()> {
+        let (docs, scores) = self.matches(reader, 1.0)?;
+        if scores.is_empty() {
+            // Not scoring: every document scores 0, as `Scored` answers.
+            docs.iter().for_each(|&d| callback(d, 0.0));
+        } else {
+            docs.iter().zip(&scores).for_each(|(&d, &s)| callback(d, s));
+        }
+        Ok(())
+    }
+
+    fn for_each_no_score(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(&[DocId]),
+    ) -> tantivy::Result<()> {
+        let (docs, _) = self.matches(reader, 1.0)?;
+        if !docs.is_empty() {
+            callback(&docs);
+        }
+        Ok(())
+    }
+
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let mut s = self.scorer(reader, 1.0)?;
         if s.seek(doc) != doc {
