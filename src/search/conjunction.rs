@@ -29,6 +29,7 @@
 use super::dense::DenseCache;
 use super::ranked::Shape;
 use super::{flatten, Priors};
+use std::sync::atomic::{AtomicU32, Ordering};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::InvertedIndexReader;
 use tantivy::postings::BlockSegmentPostings;
@@ -267,6 +268,13 @@ struct CutWeight {
     priors: Priors,
     /// The bonuses, largest bound first (`ranked::order`).
     bonus: Vec<CutBonus>,
+    /// The largest threshold a segment has found so far (the bits of a non-negative `f32`,
+    /// which order as the numbers do): `n` documents of that segment score at least that
+    /// much, so a document of any segment scoring less cannot reach the page either. The
+    /// segments of a query are searched at once on two cores; one that finds many good
+    /// documents early rules out more of the other's (社保卡 办理 at 100k documents: 83
+    /// documents open in one segment, 3,380 in the other by its own threshold).
+    shared: AtomicU32,
 }
 
 /// A bonus clause, weighted as it scores, with its bound anywhere.
@@ -307,6 +315,7 @@ impl CutWeight {
             min_docs: cut.min_docs,
             priors: cut.priors.clone(),
             bonus,
+            shared: AtomicU32::new(0),
         })
     }
 
@@ -406,12 +415,19 @@ impl CutWeight {
                 .filter(|&i| scores[i] > 0.0)
                 .map(|i| scores[i] * factor(docs[i]))
                 .collect();
-            // The `n`-th best final score is at least the `n`-th best of these (0 when
-            // fewer documents have a term read: nothing is ruled out).
-            let threshold = (low.len() >= self.n).then(|| {
+            // The `n`-th best final score is at least the `n`-th best of these (none when
+            // fewer documents have a term read), and at least another segment's threshold.
+            // Every score is finite and not negative (BM25 sums times positive factors).
+            let own = (low.len() >= self.n).then(|| {
                 *low.select_nth_unstable_by(self.n - 1, |a, b| b.total_cmp(a))
                     .1
             });
+            let shared = match own {
+                Some(t) => self.shared.fetch_max(t.to_bits(), Ordering::Relaxed),
+                None => self.shared.load(Ordering::Relaxed),
+            };
+            let threshold =
+                Some(own.unwrap_or(0.0).max(Score::from_bits(shared))).filter(|&t| t > 0.0);
             // The bonuses read by document only add: when the rest leaves many documents
             // open, reading them costs more than ruling out the others saves (a common
             // term's blocks are read for the few left as for all).
@@ -1244,6 +1260,90 @@ mod tests {
                 "limit {limit} offset {offset}: {out} ruled out"
             );
         }
+    }
+
+    /// A segment whose own documents set no threshold (too few hold a rare term) rules out
+    /// documents by another segment's, once that one has been searched with the same
+    /// weight: the same page, and the weak segment's documents ruled out only then. Without
+    /// the shared threshold the test fails.
+    #[test]
+    fn a_segment_rules_out_by_the_threshold_another_found() {
+        use crate::search::ranked::Ranked;
+        use tantivy::collector::Collector;
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        // Two segments of the words a and b: 30 documents holding the rare r in the strong
+        // one, 5 (fewer than the page) in the weak one.
+        for (plain, rare) in [(1000, 30), (1000, 5)] {
+            for i in 0..plain + rare {
+                let text = if i < rare { "a r b" } else { "a b" };
+                w.add_document(doc!(f => text)).expect("add");
+            }
+            w.commit().expect("commit");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        let readers = searcher.segment_readers();
+        assert_eq!(readers.len(), 2);
+        let weak = usize::from(readers[0].num_docs() > readers[1].num_docs());
+        let strong = 1 - weak;
+        let term = |t: &str| Term::from_field_text(f, t);
+        let priors = crate::search::Priors::for_query("", &[]);
+        let (limit, offset) = (10, 0);
+        let query = |cut: bool| {
+            let q = Conjunction {
+                required: vec![
+                    vec![(term("a"), 1.0, true), (term("r"), 5.0, true)],
+                    vec![(term("b"), 1.0, true)],
+                ],
+                optional: Vec::new(),
+                excluded: Vec::new(),
+                cut: None,
+                dense: None,
+            };
+            if !cut {
+                return q;
+            }
+            q.with_cut(Cut {
+                n: limit + offset,
+                min_docs: 0,
+                priors: priors.clone(),
+                bonus: Vec::new(),
+                one_word: false,
+            })
+        };
+        let ranked = Ranked {
+            limit,
+            offset,
+            priors: priors.clone(),
+            bonus: Vec::new(),
+            companion: Count,
+        };
+        let (want, count) = searcher.search(&query(false), &ranked).expect("search");
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let weight = query(true).weight(scoring).expect("weight");
+        let run = |ord: usize| {
+            RULED_OUT.with(|c| c.set(0));
+            let fruit = ranked
+                .collect_segment(&*weight, ord as u32, &readers[ord])
+                .expect("collect");
+            (fruit, RULED_OUT.with(|c| c.get()))
+        };
+        let (_, alone) = run(weak);
+        let (strong_fruit, strong_out) = run(strong);
+        let (weak_fruit, weak_out) = run(weak);
+        assert_eq!((alone, strong_out > 900), (0, true), "{strong_out}");
+        assert!(
+            weak_out > 900,
+            "{weak_out} ruled out by the strong segment's threshold"
+        );
+        let mut fruits = vec![strong_fruit, weak_fruit];
+        if weak < strong {
+            fruits.swap(0, 1);
+        }
+        let (got, got_count) = ranked.merge_fruits(fruits).expect("merge");
+        assert_eq!((got, got_count), (want, count));
     }
 
     /// A seeded generator of numbers below its argument (a linear congruential generator).
