@@ -513,9 +513,12 @@ enum Read {
 
 /// A tier's [`Cut`] looks at a segment's matches only when there are more than this many:
 /// below, reading the rare terms and the bonuses twice costs about what ruling documents out
-/// saves (two-word questions matching 1-7k documents per segment at 100k were 0.1 ms slower,
-/// those matching 9-15k 0.2-0.4 ms faster).
-pub(super) const CUT_MIN_DOCS: usize = 8000;
+/// saves. At 8,000 (before common terms were read and thresholds shared), two-word questions
+/// matching 1-7k documents per segment at 100k were 0.1 ms slower, those matching 9-15k
+/// 0.2-0.4 ms faster; at 4,000 since, 怎么申请低保 (5.4k per segment) is 25-30 % faster, the
+/// mix's sum at 100k 0-2 % (at 10k 2 % slower); at 2,000, 孩子上户口需要什么 (3.7k, a
+/// 35-term word) 25 % slower.
+pub(super) const CUT_MIN_DOCS: usize = 4000;
 
 /// [`CutWeight::open`] rules documents out only when it can rule out all but one in this
 /// many without reading a bonus by document.
