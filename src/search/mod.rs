@@ -1271,6 +1271,24 @@ impl Searcher {
         for (i, tier) in plan.tiers.iter().enumerate() {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Must, tier.query.box_clone())];
+            // The all-but-one tier visits only the documents the words' bits say have
+            // enough of them (see `at_least::AtLeast::with_candidates`).
+            if let (Some(Some(bits)), Some(k)) = (&word_bits, tier.need) {
+                let candidates = |k: usize| {
+                    let per_segment = searcher
+                        .segment_readers()
+                        .iter()
+                        .zip(bits.iter())
+                        .map(|(r, words)| Some((r.segment_id(), at_least::bits_with(words, k)?)))
+                        .collect::<Option<HashMap<_, _>>>()?;
+                    Some(Arc::new(per_segment))
+                };
+                if k < plan.words.len() {
+                    if let Some(q) = at_least::with_candidates(&*tier.query, candidates) {
+                        clauses[0].1 = q;
+                    }
+                }
+            }
             if !previous.is_empty() {
                 clauses.push((Occur::MustNot, Box::new(previous.clone())));
             }
