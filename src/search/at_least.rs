@@ -19,6 +19,9 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 /// bits: see [`AtLeast::with_candidates`].
 pub(super) type Candidates = Arc<HashMap<SegmentId, Vec<u64>>>;
 
+/// An [`AtLeast`]'s clauses, `k` and candidates (see [`AtLeast::candidates_of`]).
+pub(super) type WithCandidates<'a> = (&'a [Box<dyn Query>], usize, &'a Candidates);
+
 /// Documents matching at least `k` of `clauses`.
 #[derive(Debug)]
 pub struct AtLeast {
@@ -35,6 +38,12 @@ impl AtLeast {
             k: k.max(1),
             candidates: None,
         }
+    }
+
+    /// Its clauses, `k` and candidates, when it has candidates.
+    pub(super) fn candidates_of(query: &dyn Query) -> Option<WithCandidates<'_>> {
+        let a = query.downcast_ref::<AtLeast>()?;
+        Some((&a.clauses, a.k, a.candidates.as_ref()?))
     }
 
     /// The same, visiting only `candidates` in the segments it has them for: the documents
@@ -84,11 +93,18 @@ pub(super) fn with_candidates(
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
+impl Sought {
+    /// The clauses of `query` when it is a [`Sought`] union.
+    pub(super) fn clauses_of(query: &dyn Query) -> Option<&[Box<dyn Query>]> {
+        query.downcast_ref::<Sought>().map(|s| s.clauses.as_slice())
+    }
+}
+
 /// A union of `clauses` sought clause by clause ([`SoughtUnion`], each clause that is a union
 /// of its own too), scored as tantivy scores the union of the same clauses: each clause's
 /// matching parts summed in order, then the clauses in order.
 #[derive(Debug)]
-struct Sought {
+pub(super) struct Sought {
     clauses: Vec<Box<dyn Query>>,
 }
 
@@ -656,8 +672,8 @@ mod tests {
         assert!(found[0] > 50 && found[1] > 50, "{found:?}");
     }
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, Occur, TermQuery};
-    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::query::{BooleanQuery, Occur};
+    use tantivy::schema::{Schema, TEXT};
     use tantivy::{doc, Index};
 
     /// Every k of every word set, over documents having every subset of six words (some
@@ -697,10 +713,12 @@ mod tests {
         }
         w.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
+        // A boosted term (as plans build them) scores as tantivy's term query; a union of
+        // them can be read as a conjunction's word.
         let term_in = |field, word: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
+            Box::new(super::super::flatten::BoostedTerm::new(
                 Term::from_field_text(field, word),
-                IndexRecordOption::WithFreqs,
+                1.0,
             ))
         };
         let term = |word: &str| term_in(f, word);
@@ -818,6 +836,12 @@ mod tests {
                 let candidates: Candidates = Arc::new([(segment, bits)].into_iter().collect());
                 let alone = AtLeast::new(clauses(), k).with_candidates(candidates.clone());
                 assert_eq!(top(&alone), got, "{set:?} k={k}");
+                // Read as a conjunction of at least k words (term at a time; the words are
+                // terms or unions of them): the same again, to the bit.
+                let as_conjunction = |q: &dyn Query| {
+                    super::super::conjunction::Conjunction::read(q).expect("words of terms")
+                };
+                assert_eq!(top(&as_conjunction(&alone)), got, "{set:?} k={k}");
                 let optional = || -> Vec<(Occur, Box<dyn Query>)> {
                     vec![
                         (
@@ -849,6 +873,7 @@ mod tests {
                         .expect("a tier of that shape");
                 let (want_tier, got_tier) = (top(&tier), top(&*sought));
                 assert_eq!(got_tier, want_tier, "{set:?} k={k}");
+                assert_eq!(top(&as_conjunction(&*sought)), want_tier, "{set:?} k={k}");
                 assert_eq!(want_tier.len(), want.len());
                 sought_checked += got_tier.len();
             }

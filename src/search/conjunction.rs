@@ -23,10 +23,15 @@
 //! terms are then read only for the few documents left, and the collector never looks at the
 //! others' bonuses.
 //!
+//! An all-but-one tier whose documents are known from its words' bits (see
+//! `at_least::AtLeast::with_candidates`) runs here too: those documents are the matches, each
+//! word is scored where it is, and the words are summed in the order `AtLeast` sums them.
+//!
 //! The shape is read off the flattened query ([`Conjunction::read`]); any other shape runs as
 //! tantivy's boolean query.
 
-use super::dense::DenseCache;
+use super::at_least::{self, Candidates};
+use super::dense::{set_all, DenseCache};
 use super::ranked::Shape;
 use super::{flatten, Priors};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -92,6 +97,9 @@ pub(super) struct Conjunction {
     cut: Option<Cut>,
     /// Dense terms' kept bits, per segment (see [`super::dense`]).
     dense: Option<DenseCache>,
+    /// At least this many of `required` instead of all, with each segment's documents that
+    /// have them (an all-but-one tier, `at_least::AtLeast::with_candidates`).
+    at_least: Option<(usize, Candidates)>,
 }
 
 impl Clone for Conjunction {
@@ -102,6 +110,7 @@ impl Clone for Conjunction {
             excluded: self.excluded.iter().map(|q| q.box_clone()).collect(),
             cut: self.cut.clone(),
             dense: self.dense.clone(),
+            at_least: self.at_least.clone(),
         }
     }
 }
@@ -142,6 +151,19 @@ impl Conjunction {
     /// `Must` clause of that shape beside `MustNot` clauses is looked into (tantivy scores
     /// an intersection of one as that one).
     pub fn read(query: &dyn Query) -> Option<Conjunction> {
+        if let Some((words, k, candidates)) = at_least::AtLeast::candidates_of(query) {
+            return Some(Conjunction {
+                required: words
+                    .iter()
+                    .map(|w| flatten::boosted_terms(&**w))
+                    .collect::<Option<_>>()?,
+                optional: Vec::new(),
+                excluded: Vec::new(),
+                cut: None,
+                dense: None,
+                at_least: Some((k, candidates.clone())),
+            });
+        }
         let b = query.downcast_ref::<BooleanQuery>()?;
         if b.get_minimum_number_should_match() != 0 {
             return None;
@@ -152,6 +174,7 @@ impl Conjunction {
             excluded: Vec::new(),
             cut: None,
             dense: None,
+            at_least: None,
         };
         let mut inner = None;
         for (occur, q) in b.clauses() {
@@ -164,8 +187,26 @@ impl Conjunction {
                     None if inner.is_some() => return None,
                     None => inner = Some(&**q),
                 },
-                Occur::Should => c.optional.push(flatten::boosted_terms(&**q)?),
+                Occur::Should => match at_least::Sought::clauses_of(&**q) {
+                    // Optional words sought term by term: the same words.
+                    Some(words) => {
+                        for w in words {
+                            c.optional.push(flatten::boosted_terms(&**w)?);
+                        }
+                    }
+                    None => c.optional.push(flatten::boosted_terms(&**q)?),
+                },
             }
+        }
+        // At least k of the words, the documents known per segment: the one `Must` clause.
+        if let Some(inner) = inner.filter(|q| at_least::AtLeast::candidates_of(*q).is_some()) {
+            if !c.required.is_empty() {
+                return None;
+            }
+            let mut words = Conjunction::read(inner)?;
+            words.optional = c.optional;
+            words.excluded = c.excluded;
+            return Some(words);
         }
         if let Some(inner) = inner {
             // Only as the one `Must` clause, without optional words beside it.
@@ -233,6 +274,7 @@ impl Query for Conjunction {
         };
         Ok(Box::new(ConjunctionWeight {
             cut,
+            at_least: self.at_least.clone(),
             required: weigh(&self.required)?,
             optional: weigh(&self.optional)?,
             excluded: self
@@ -578,6 +620,8 @@ fn largest_freqs(
 struct ConjunctionWeight {
     /// Documents ruled out of the page (scoring only).
     cut: Option<CutWeight>,
+    /// See [`Conjunction::at_least`].
+    at_least: Option<(usize, Candidates)>,
     required: Vec<Vec<WeightedTerm>>,
     optional: Vec<Vec<WeightedTerm>>,
     excluded: Vec<Box<dyn Weight>>,
@@ -768,16 +812,43 @@ impl ConjunctionWeight {
         let mut required = Vec::with_capacity(self.required.len());
         for w in &self.required {
             let (cost, terms) = segment_word(reader, w, boost)?;
-            if terms.is_empty() {
+            if terms.is_empty() && self.at_least.is_none() {
                 return Ok(Default::default());
             }
             required.push((cost, terms));
         }
+        // At least k words: the documents known, each word scored where it is and summed
+        // in `AtLeast`'s order (by cost, ties in clause order, as its scorer sorts them).
+        let at_least = self
+            .at_least
+            .as_ref()
+            .map(
+                |(k, candidates)| match candidates.get(&reader.segment_id()) {
+                    Some(bits) => Ok(bits.clone()),
+                    // Not given for this segment: from the words' documents.
+                    None => {
+                        let words = required
+                            .iter()
+                            .map(|(_, terms)| {
+                                let mut bits = vec![0u64; (max_doc as usize).div_ceil(64)];
+                                for t in terms {
+                                    set_all(&t.inverted, &t.info, &mut bits)?;
+                                }
+                                Ok(bits)
+                            })
+                            .collect::<std::io::Result<Vec<_>>>()?;
+                        Ok(at_least::bits_with(&words, *k)
+                            .unwrap_or_else(|| vec![0; (max_doc as usize).div_ceil(64)]))
+                    }
+                },
+            )
+            .transpose()
+            .map_err(|e: std::io::Error| TantivyError::from(e))?;
         // tantivy's intersection order: by cost, ties in clause order. A union's cost is
         // that of its terms' scorers not yet exhausted, and it has read its first 4096
         // documents when the intersection sorts: in a segment that small, every union counts
         // 0 (a word of one term is a plain term scorer and counts its documents).
-        if max_doc <= UNION_WINDOW {
+        if max_doc <= UNION_WINDOW && at_least.is_none() {
             for (cost, terms) in &mut required {
                 if terms.len() > 1 {
                     *cost = 0;
@@ -803,7 +874,13 @@ impl ConjunctionWeight {
         };
         let mut all = Bits::new(max_doc);
         let mut word = Bits::new(max_doc);
+        if let Some(bits) = at_least {
+            all.words.iter_mut().zip(bits).for_each(|(a, b)| *a = b);
+        }
         for (i, (_, terms)) in required.iter().enumerate() {
+            if self.at_least.is_some() {
+                break;
+            }
             if i == 0 {
                 for t in terms {
                     let words = &mut all.words;
@@ -838,8 +915,8 @@ impl ConjunctionWeight {
         }
         let docs = all.docs();
         let scoring = required
-            .first()
-            .and_then(|(_, t)| t.first())
+            .iter()
+            .find_map(|(_, t)| t.first())
             .is_some_and(|t| t.bm25.is_some());
         if docs.is_empty() || !scoring {
             return Ok((docs, Vec::new()));
@@ -883,7 +960,12 @@ impl ConjunctionWeight {
             let mut rest = vec![0.0 as Score; scored_docs.len()];
             for (i, (_, terms)) in required.iter().enumerate() {
                 score_word(terms, bits, scored_docs, &mut acc)?;
-                let sums = if i < 2 { &mut left } else { &mut rest };
+                // At least k: one sum, word after word (a word a document lacks adds 0).
+                let sums = if i < 2 || self.at_least.is_some() {
+                    &mut left
+                } else {
+                    &mut rest
+                };
                 for (s, &d) in sums.iter_mut().zip(scored_docs) {
                     *s = if i == 0 {
                         acc[d as usize]
@@ -892,7 +974,7 @@ impl ConjunctionWeight {
                     };
                 }
             }
-            if required.len() > 2 {
+            if required.len() > 2 && self.at_least.is_none() {
                 left.iter_mut().zip(&rest).for_each(|(l, r)| *l += r);
             }
             if !optional.is_empty() {
@@ -1144,6 +1226,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                at_least: None,
             };
             if cut {
                 q = q.with_cut(Cut {
@@ -1226,6 +1309,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                at_least: None,
             };
             if let Some(one_word) = cut {
                 q = q.with_cut(Cut {
@@ -1304,6 +1388,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                at_least: None,
             };
             if !cut {
                 return q;
