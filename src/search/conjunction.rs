@@ -1247,7 +1247,7 @@ mod tests {
                 bonus: bonus
                     .iter()
                     .filter(|_| with_bonus)
-                    .map(|(q, b, _)| (q.weight(scoring).expect("weight"), *b))
+                    .map(|(q, b, _)| (q.weight(scoring).expect("weight").into(), *b))
                     .collect(),
                 companion: Count,
             };

@@ -1323,7 +1323,7 @@ impl Searcher {
             let scoring = EnableScoring::enabled_from_searcher(searcher);
             let mut bonus = Vec::with_capacity(tier.bonus.len());
             for b in &tier.bonus {
-                bonus.push((flatten::flatten(&*b.query).weight(scoring)?, b.bound));
+                bonus.push((flatten::flatten(&*b.query).weight(scoring)?.into(), b.bound));
             }
             let ranked = ranked::Ranked {
                 limit: limit - hits_addr.len(),
@@ -2246,7 +2246,7 @@ mod tests {
                         bonus: tier
                             .bonus
                             .iter()
-                            .map(|b| (b.query.weight(scoring).expect("weight"), b.bound))
+                            .map(|b| (b.query.weight(scoring).expect("weight").into(), b.bound))
                             .collect(),
                         companion: Count,
                     };
