@@ -842,6 +842,9 @@ mod tests {
                     super::super::conjunction::Conjunction::read(q).expect("words of terms")
                 };
                 assert_eq!(top(&as_conjunction(&alone)), got, "{set:?} k={k}");
+                // Without candidates for the segment, from the words' own documents.
+                let none = AtLeast::new(clauses(), k).with_candidates(Default::default());
+                assert_eq!(top(&as_conjunction(&none)), got, "{set:?} k={k}");
                 let optional = || -> Vec<(Occur, Box<dyn Query>)> {
                     vec![
                         (

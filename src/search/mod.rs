@@ -1341,7 +1341,7 @@ impl Searcher {
                     .iter()
                     .map(|b| (b.shape.clone(), b.bound))
                     .collect(),
-                // The all-words tier (and the all-but-one: not a conjunction) knows its words.
+                // The all-words and all-but-one tiers know their words; an any-word tier not.
                 one_word: tier.need.is_some(),
             });
             // The last tier of a first page, when the earlier tiers found fewer documents than

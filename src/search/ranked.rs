@@ -137,8 +137,9 @@ impl<C: Collector> Collector for Ranked<C> {
 struct Pending {
     /// The clause's weight, and its scorer once a document has been asked about: a phrase's
     /// scorer, made up front, read positions up to its first match in the segment, and a
-    /// colloquial question's official forms are a dozen or two clauses per tier of which
-    /// the page asks few (孩子上户口需要什么 at 100k documents: 13 scorers, 0.2 ms per segment).
+    /// colloquial question's official forms are a dozen or two clauses per tier, of which a
+    /// cut tier may ask few (社保卡丢了怎么补办 at 100k documents: 23, 85-90 µs per segment to
+    /// make up front).
     weight: Arc<dyn Weight>,
     scorer: Option<Box<dyn Scorer>>,
     /// No match before this document: most documents are decided without calling the scorer.
