@@ -1154,10 +1154,7 @@ mod tests {
     fn cut_pages_equal_the_full_pages_where_bonuses_decide() {
         use crate::search::ranked::{Ranked, Shape};
         use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery};
-        let mut s = Schema::builder();
-        let f = s.add_text_field("f", TEXT);
-        let index = Index::create_in_ram(s.build());
-        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        let (index, f, mut w) = one_text_field();
         let long = |head: &str| {
             let n = head.split(' ').count();
             format!("{head} {}", "z ".repeat(64 - n))
@@ -1276,10 +1273,7 @@ mod tests {
     #[test]
     fn a_one_word_cut_reads_a_common_term_where_the_rare_ones_leave_too_much_open() {
         use crate::search::ranked::Ranked;
-        let mut s = Schema::builder();
-        let f = s.add_text_field("f", TEXT);
-        let index = Index::create_in_ram(s.build());
-        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        let (index, f, mut w) = one_text_field();
         let docs = 4000;
         for i in 0..docs {
             // c in every document (its bound is tiny), m in one in 7 (above the rare line,
@@ -1357,10 +1351,7 @@ mod tests {
     fn a_segment_rules_out_by_the_threshold_another_found() {
         use crate::search::ranked::Ranked;
         use tantivy::collector::Collector;
-        let mut s = Schema::builder();
-        let f = s.add_text_field("f", TEXT);
-        let index = Index::create_in_ram(s.build());
-        let mut w: IndexWriter = index.writer(15_000_000).expect("writer");
+        let (index, f, mut w) = one_text_field();
         // Two segments of the words a and b: 30 documents holding the rare r in the strong
         // one, 5 (fewer than the page) in the weak one.
         for (plain, rare) in [(1000, 30), (1000, 5)] {
@@ -1432,6 +1423,15 @@ mod tests {
         }
         let (got, got_count) = ranked.merge_fruits(fruits).expect("merge");
         assert_eq!((got, got_count), (want, count));
+    }
+
+    /// An index in memory with one text field `f`, and its writer.
+    fn one_text_field() -> (Index, Field, IndexWriter) {
+        let mut s = Schema::builder();
+        let f = s.add_text_field("f", TEXT);
+        let index = Index::create_in_ram(s.build());
+        let w: IndexWriter = index.writer(15_000_000).expect("writer");
+        (index, f, w)
     }
 
     /// A seeded generator of numbers below its argument (a linear congruential generator).
