@@ -1272,7 +1272,6 @@ mod tests {
     /// without `one_word`, nothing is ruled out and the test fails.
     #[test]
     fn a_one_word_cut_reads_a_common_term_where_the_rare_ones_leave_too_much_open() {
-        use crate::search::ranked::Ranked;
         let (index, f, mut w) = one_text_field();
         let docs = 4000;
         for i in 0..docs {
@@ -1291,7 +1290,6 @@ mod tests {
         w.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
         let term = |t: &str| Term::from_field_text(f, t);
-        let priors = crate::search::Priors::for_query("", &[]);
         let page = |limit: usize, offset: usize, cut: Option<bool>| {
             let mut q = Conjunction {
                 required: vec![vec![
@@ -1306,21 +1304,9 @@ mod tests {
                 at_least: None,
             };
             if let Some(one_word) = cut {
-                q = q.with_cut(Cut {
-                    n: limit + offset,
-                    min_docs: 0,
-                    priors: priors.clone(),
-                    bonus: Vec::new(),
-                    one_word,
-                });
+                q = q.with_cut(plain_cut(limit + offset, one_word));
             }
-            let ranked = Ranked {
-                limit,
-                offset,
-                priors: priors.clone(),
-                bonus: Vec::new(),
-                companion: Count,
-            };
+            let ranked = plain_ranked(limit, offset);
             RULED_OUT.with(|c| c.set(0));
             let (top, count) = searcher.search(&q, &ranked).expect("search");
             (top, count, RULED_OUT.with(|c| c.get()))
@@ -1349,7 +1335,6 @@ mod tests {
     /// the shared threshold the test fails.
     #[test]
     fn a_segment_rules_out_by_the_threshold_another_found() {
-        use crate::search::ranked::Ranked;
         use tantivy::collector::Collector;
         let (index, f, mut w) = one_text_field();
         // Two segments of the words a and b: 30 documents holding the rare r in the strong
@@ -1367,7 +1352,6 @@ mod tests {
         let weak = usize::from(readers[0].num_docs() > readers[1].num_docs());
         let strong = 1 - weak;
         let term = |t: &str| Term::from_field_text(f, t);
-        let priors = crate::search::Priors::for_query("", &[]);
         let (limit, offset) = (10, 0);
         let query = |cut: bool| {
             let q = Conjunction {
@@ -1384,21 +1368,9 @@ mod tests {
             if !cut {
                 return q;
             }
-            q.with_cut(Cut {
-                n: limit + offset,
-                min_docs: 0,
-                priors: priors.clone(),
-                bonus: Vec::new(),
-                one_word: false,
-            })
+            q.with_cut(plain_cut(limit + offset, false))
         };
-        let ranked = Ranked {
-            limit,
-            offset,
-            priors: priors.clone(),
-            bonus: Vec::new(),
-            companion: Count,
-        };
+        let ranked = plain_ranked(limit, offset);
         let (want, count) = searcher.search(&query(false), &ranked).expect("search");
         let scoring = EnableScoring::enabled_from_searcher(&searcher);
         let weight = query(true).weight(scoring).expect("weight");
@@ -1423,6 +1395,28 @@ mod tests {
         }
         let (got, got_count) = ranked.merge_fruits(fruits).expect("merge");
         assert_eq!((got, got_count), (want, count));
+    }
+
+    /// A cut of the page's `n` documents, without priors or bonuses, looking at any segment.
+    fn plain_cut(n: usize, one_word: bool) -> Cut {
+        Cut {
+            n,
+            min_docs: 0,
+            priors: crate::search::Priors::for_query("", &[]),
+            bonus: Vec::new(),
+            one_word,
+        }
+    }
+
+    /// A page without priors or bonuses, beside the count.
+    fn plain_ranked(limit: usize, offset: usize) -> crate::search::ranked::Ranked<Count> {
+        crate::search::ranked::Ranked {
+            limit,
+            offset,
+            priors: crate::search::Priors::for_query("", &[]),
+            bonus: Vec::new(),
+            companion: Count,
+        }
     }
 
     /// An index in memory with one text field `f`, and its writer.
