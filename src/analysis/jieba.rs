@@ -72,7 +72,19 @@ pub(super) fn for_each_token(
     norm: &Normalized,
     mut emit: impl FnMut(usize, &str, usize, usize),
 ) {
-    let raw = analyzer.jieba().cut_for_search(&norm.text, true);
+    walk(analyzer, &norm.text, |position, w, s, e| {
+        emit(position, w, norm.original_start(s), norm.original_end(e))
+    })
+}
+
+/// [`for_each_token`] over text already normalized, offsets in `text`: a highlighter
+/// normalizes a snippet once and segments only the clauses holding a query word.
+pub(super) fn walk(
+    analyzer: &Analyzer,
+    text: &str,
+    mut emit: impl FnMut(usize, &str, usize, usize),
+) {
+    let raw = analyzer.jieba().cut_for_search(text, true);
     // Every token's span in order, and the pending words over them. A token covering the
     // trailing words is their word: they become its sub-words. Their spans already sit at the
     // end of `parts`, in order, so absorbing them moves nothing.
@@ -97,28 +109,23 @@ pub(super) fn for_each_token(
         });
         parts.push((s, e));
     }
-    if norm.text.contains('第') {
-        merge_articles(&norm.text, &mut groups);
+    if text.contains('第') {
+        merge_articles(text, &mut groups);
     }
     let keep = |w: &str| is_wordlike(w) && !analyzer.is_stopword(w);
     let mut position = 0;
     for g in groups {
-        let base = &norm.text[g.start..g.end];
+        let base = &text[g.start..g.end];
         if !keep(base) {
             continue;
         }
         for &(s, e) in &parts[g.first..g.own] {
-            let w = &norm.text[s..e];
+            let w = &text[s..e];
             if (s, e) == (g.start, g.end) || keep(w) {
-                emit(position, w, norm.original_start(s), norm.original_end(e));
+                emit(position, w, s, e);
             }
         }
-        emit(
-            position,
-            base,
-            norm.original_start(g.start),
-            norm.original_end(g.end),
-        );
+        emit(position, base, g.start, g.end);
         position += 1;
     }
 }

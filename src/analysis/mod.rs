@@ -176,6 +176,16 @@ impl Analyzer {
         jieba::for_each_token(self, &normalize::normalize(text), emit)
     }
 
+    /// [`Analyzer::for_each_token`] over text already normalized (by
+    /// [`normalize::normalize`]), offsets in `norm`.
+    pub fn for_each_normalized_token(
+        &self,
+        norm: &str,
+        emit: impl FnMut(usize, &str, usize, usize),
+    ) {
+        jieba::walk(self, norm, emit)
+    }
+
     /// The base (longest) words of `text`, in order: what a query means.
     pub fn words(&self, text: &str) -> Vec<String> {
         self.groups(text)

@@ -420,7 +420,7 @@ impl HitRenderer {
         };
         let snip = snippets.snippet(a, body_source, snippet::SNIPPET_CHARS);
         let title_highlighted = if self.highlight {
-            snippet::highlight(a, &d.title, snippets.terms())
+            snippets.highlight(a, &d.title)
         } else {
             let mut t = String::new();
             snippet::escape_into(&mut t, &d.title);
