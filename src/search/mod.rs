@@ -23,7 +23,9 @@ use crate::corpus::{Document, Kind};
 use crate::index::{BanshiIndex, StoredHit};
 use crate::schema::names;
 use query::{FieldName, ParsedQuery};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -808,8 +810,58 @@ const PHRASE_FIELDS: [(&str, f32); 3] = [
 /// The most a BM25 clause over `terms` (one term, or a phrase's) scores in any document: its
 /// weight, idf × (1 + k1), which the term-frequency factor only approaches. Infinite (never
 /// skip) when the statistics cannot be read.
-fn bm25_bound(searcher: &tantivy::Searcher, terms: &[Term]) -> f32 {
-    tantivy::query::Bm25Weight::for_terms(searcher, terms).map_or(f32::INFINITY, |w| w.max_score())
+fn bm25_bound(stats: &dyn tantivy::query::Bm25StatisticsProvider, terms: &[Term]) -> f32 {
+    tantivy::query::Bm25Weight::for_terms(stats, terms).map_or(f32::INFINITY, |w| w.max_score())
+}
+
+/// One search's BM25 statistics, each read from the index once. A question's terms are
+/// weighed again and again: for its plan's bounds, for each tier's weight and each tier's
+/// ranking-only clauses, each time summing a term's document frequency over the segments (a
+/// term-dictionary lookup per segment): for a colloquial question at 100k documents the
+/// weights of one tier took 90 µs, as long as planning it.
+struct Stats<'a> {
+    searcher: &'a tantivy::Searcher,
+    doc_freq: RefCell<FxHashMap<Term, u64>>,
+    tokens: RefCell<FxHashMap<Field, u64>>,
+}
+
+impl<'a> Stats<'a> {
+    fn new(searcher: &'a tantivy::Searcher) -> Stats<'a> {
+        Stats {
+            searcher,
+            doc_freq: Default::default(),
+            tokens: Default::default(),
+        }
+    }
+
+    /// Scoring with these statistics (the same figures as the searcher's own).
+    fn scoring(&self) -> EnableScoring<'_> {
+        EnableScoring::enabled_from_statistics_provider(self, self.searcher)
+    }
+}
+
+impl tantivy::query::Bm25StatisticsProvider for Stats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if let Some(&n) = self.tokens.borrow().get(&field) {
+            return Ok(n);
+        }
+        let n = self.searcher.total_num_tokens(field)?;
+        self.tokens.borrow_mut().insert(field, n);
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some(&n) = self.doc_freq.borrow().get(term) {
+            return Ok(n);
+        }
+        let n = self.searcher.doc_freq(term)?;
+        self.doc_freq.borrow_mut().insert(term.clone(), n);
+        Ok(n)
+    }
 }
 
 const TEXT_FIELDS: [(&str, f32); 5] = [
@@ -892,25 +944,26 @@ impl Searcher {
     /// mix's mean at 100k fell from 0.67 to 0.56 ms with this pool).
     fn run<C: Collector + 'static>(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         query: &dyn Query,
         collector: C,
         few: bool,
     ) -> tantivy::Result<C::Fruit> {
-        self.run_cut(searcher, query, collector, few, None)
+        self.run_cut(stats, query, collector, few, None)
     }
 
     /// [`Self::run`], a conjunction ruling out documents that cannot reach the page by `cut`.
     fn run_cut<C: Collector + 'static>(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         query: &dyn Query,
         collector: C,
         few: bool,
         cut: Option<conjunction::Cut>,
     ) -> tantivy::Result<C::Fruit> {
+        let searcher = stats.searcher;
         let scoring = if collector.requires_scoring() {
-            EnableScoring::enabled_from_searcher(searcher)
+            stats.scoring()
         } else {
             EnableScoring::disabled_from_searcher(searcher)
         };
@@ -975,17 +1028,17 @@ impl Searcher {
     /// unknown compound's parts all required), else through its scorers.
     fn count(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         query: &dyn Query,
         counter: facet::FacetCounts,
         dense: &Option<dense::DenseCache>,
     ) -> tantivy::Result<facet::FacetFruit> {
         let Some(bits) = flatten::Bits::of(query) else {
-            return self.run(searcher, query, counter, false);
+            return self.run(stats, query, counter, false);
         };
         let (bits, c, dense) = (Arc::new(bits), counter.clone(), dense.clone());
         let fruits = self.map_segments(
-            searcher,
+            stats.searcher,
             false,
             Arc::new(move |ord, seg| {
                 let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
@@ -1173,9 +1226,10 @@ impl Searcher {
         let _running = InFlight::enter(&self.in_flight);
         let searcher = self.reader.searcher();
         let parsed = ParsedQuery::parse(&req.q);
-        let plan = self.plan(&searcher, &parsed);
+        let stats = Stats::new(&searcher);
+        let plan = self.plan(&stats, &parsed);
         let plan_us = t0.elapsed().as_micros() as u64;
-        let (mut resp, strong) = self.execute(&searcher, req, plan, limit, offset)?;
+        let (mut resp, strong) = self.execute(&stats, req, plan, limit, offset)?;
         let mut timings = Timings {
             plan_us,
             ..resp.timings
@@ -1196,9 +1250,9 @@ impl Searcher {
                     ..parsed.clone()
                 };
                 let plan = self
-                    .plan(&searcher, &parsed)
-                    .with_fallback(self.plan(&searcher, &alt_parsed));
-                let (second, strong) = self.execute(&searcher, req, plan, limit, offset)?;
+                    .plan(&stats, &parsed)
+                    .with_fallback(self.plan(&stats, &alt_parsed));
+                let (second, strong) = self.execute(&stats, req, plan, limit, offset)?;
                 if strong > 0 {
                     resp = second;
                     resp.interpreted_as = Some(alt.clone());
@@ -1222,13 +1276,14 @@ impl Searcher {
     /// Run `plan`; also returns how many documents its strong tiers matched.
     fn execute(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         req: &SearchRequest,
         mut plan: Plan,
         limit: usize,
         offset: usize,
     ) -> Result<(SearchResponse, u64), SearchError> {
         let t0 = Instant::now();
+        let searcher = stats.searcher;
         plan.priors.masks = self.action_masks(searcher);
         plan.priors.superseded = self.superseded(searcher);
         let segment_facets = self.segment_facets(searcher);
@@ -1320,7 +1375,7 @@ impl Searcher {
                     }
                 }
             }
-            let scoring = EnableScoring::enabled_from_searcher(searcher);
+            let scoring = stats.scoring();
             let mut bonus = Vec::with_capacity(tier.bonus.len());
             for b in &tier.bonus {
                 bonus.push((flatten::flatten(&*b.query).weight(scoring)?.into(), b.bound));
@@ -1354,7 +1409,7 @@ impl Searcher {
             let count =
                 if plan.tiers_cover && last && offset == 0 && hits_addr.len() as u64 == total {
                     let (top, fruit) =
-                        self.run_cut(searcher, &*q, ranked.with(counter.clone()), few, cut)?;
+                        self.run_cut(stats, &*q, ranked.with(counter.clone()), few, cut)?;
                     let earlier: Vec<DocAddress> = hits_addr.iter().map(|(_, a)| *a).collect();
                     let earlier = counter.count_docs(searcher, &earlier)?;
                     let count = fruit.0 as usize;
@@ -1362,12 +1417,12 @@ impl Searcher {
                     hits_addr.extend(top);
                     count
                 } else if last {
-                    let (top, count) = self.run_cut(searcher, &*q, ranked.with(Count), few, cut)?;
+                    let (top, count) = self.run_cut(stats, &*q, ranked.with(Count), few, cut)?;
                     hits_addr.extend(top);
                     count
                 } else {
                     let (top, docs) =
-                        self.run_cut(searcher, &*q, ranked.with(docs::DocsCollector), few, cut)?;
+                        self.run_cut(stats, &*q, ranked.with(docs::DocsCollector), few, cut)?;
                     hits_addr.extend(top);
                     let count = docs.len() as usize;
                     previous = previous.union(docs);
@@ -1416,7 +1471,7 @@ impl Searcher {
                 )?;
                 counter.merge_fruits(fruits)?
             }
-            (None, None) => self.count(searcher, &*with(&*plan.matches, None), counter, &dense)?,
+            (None, None) => self.count(stats, &*with(&*plan.matches, None), counter, &dense)?,
         };
         total = count;
         for (i, name) in facet::FIELDS.iter().enumerate() {
@@ -1424,7 +1479,7 @@ impl Searcher {
                 let mut only = [false; 4];
                 only[i] = true;
                 let (_, mut own) = self.count(
-                    searcher,
+                    stats,
                     &*with(&*plan.matches, Some(name)),
                     facet::FacetCounts::new(segment_facets.clone(), only),
                     &dense,
@@ -1592,9 +1647,10 @@ impl Searcher {
         (Box::new(BoostQuery::new(Box::new(pq), boost)), plain)
     }
 
-    fn known(&self, searcher: &tantivy::Searcher, word: &str) -> bool {
+    fn known(&self, stats: &Stats, word: &str) -> bool {
+        use tantivy::query::Bm25StatisticsProvider;
         [names::TITLE, names::BODY].iter().any(|n| {
-            searcher
+            stats
                 .doc_freq(&Term::from_field_text(self.field(n), word))
                 .unwrap_or(0)
                 > 0
@@ -1624,19 +1680,14 @@ impl Searcher {
     /// [`Self::word_query`] as ranking-only clauses, one per field (so that the largest
     /// bounds, the title's, are decided first), each with the most it can add: BM25's
     /// saturation (idf × (1 + k1)) times the boost.
-    fn word_bonus(
-        &self,
-        searcher: &tantivy::Searcher,
-        word: &str,
-        weight: f32,
-    ) -> Vec<ranked::Bonus> {
+    fn word_bonus(&self, stats: &Stats, word: &str, weight: f32) -> Vec<ranked::Bonus> {
         TEXT_FIELDS
             .iter()
             .map(|(name, w)| {
                 let (query, t) = self.field_word(name, word, w * weight);
                 ranked::Bonus {
                     query,
-                    bound: w * weight * bm25_bound(searcher, std::slice::from_ref(&t)),
+                    bound: w * weight * bm25_bound(stats, std::slice::from_ref(&t)),
                     shape: Some(ranked::Shape::Term(t, w * weight)),
                 }
             })
@@ -1649,7 +1700,7 @@ impl Searcher {
     /// every document holding the words).
     fn phrase_bonus(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         words: &[(usize, String)],
         slop: u32,
         weight: f32,
@@ -1660,14 +1711,15 @@ impl Searcher {
                 let (query, terms) = self.field_phrase(n, words, slop, w * weight);
                 ranked::Bonus {
                     query,
-                    bound: w * weight * bm25_bound(searcher, &terms),
+                    bound: w * weight * bm25_bound(stats, &terms),
                     shape: Some(ranked::Shape::Phrase(terms, w * weight)),
                 }
             })
             .collect()
     }
 
-    fn plan(&self, searcher: &tantivy::Searcher, parsed: &ParsedQuery) -> Plan {
+    fn plan(&self, stats: &Stats, parsed: &ParsedQuery) -> Plan {
+        let searcher = stats.searcher;
         let a = self.analyzer();
         let mut highlight = HashSet::new();
         let mut common: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -1737,7 +1789,7 @@ impl Searcher {
                 alts.push(self.word_query(s, 0.8));
             }
             let parts: Vec<&str> = g.parts().collect();
-            if !self.known(searcher, &base) && !parts.is_empty() {
+            if !self.known(stats, &base) && !parts.is_empty() {
                 // A word the index has never seen (an unknown compound such as 驾照到期): all
                 // of its parts stand in, each with its own synonyms (驾照 → 驾驶证).
                 let mut all_parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -1860,11 +1912,11 @@ impl Searcher {
             // `without_pruning`, to test that this changes nothing).
             let mut phrase = Vec::new();
             if seq.len() >= 2 {
-                phrase = self.phrase_bonus(searcher, &seq, 2, 1.5);
+                phrase = self.phrase_bonus(stats, &seq, 2, 1.5);
             }
             let mut forms: Vec<ranked::Bonus> = Vec::new();
             for e in &expansions {
-                forms.extend(self.word_bonus(searcher, e, 0.6));
+                forms.extend(self.word_bonus(stats, e, 0.6));
             }
             // The all-words tier's; then the phrase the later tiers ask, and theirs.
             let mut bonus: Vec<ranked::Bonus> = forms.iter().chain(&phrase).cloned().collect();
@@ -2071,6 +2123,47 @@ mod tests {
 
     /// A plan's matches gathered as bits (alone, and beside a filter) count (documents and
     /// every facet) exactly as the query does, in segments with deleted documents too.
+    /// A search's statistics answer what the searcher answers, asked once or again, for
+    /// terms of every text field (the cache is keyed by the whole term, field included).
+    #[test]
+    fn query_stats_answer_as_the_searcher() {
+        use tantivy::query::Bm25StatisticsProvider;
+        let dir = tempfile::tempdir().expect("temp folder");
+        let corpus = tempfile::tempdir().expect("temp folder");
+        copy_builtin(corpus.path());
+        let analyzer = Analyzer::load_default();
+        let (idx, _) = BanshiIndex::open_or_create(dir.path(), analyzer.clone()).expect("index");
+        let mut syncer = crate::Syncer::open(idx).expect("writer");
+        syncer.full_sync(corpus.path(), &()).expect("sync");
+        drop(syncer);
+        let s = Searcher::new(BanshiIndex::open(dir.path(), analyzer).expect("open"))
+            .expect("searcher");
+        let searcher = s.tantivy_searcher();
+        let stats = Stats::new(&searcher);
+        let mut seen = HashSet::new();
+        for _ in 0..2 {
+            for (name, _) in TEXT_FIELDS {
+                let field = s.field(name);
+                assert_eq!(
+                    stats.total_num_tokens(field).unwrap(),
+                    searcher.total_num_tokens(field).unwrap()
+                );
+                for word in ["营业执照", "身份证", "办理", "材料", "不存在的词"] {
+                    let term = Term::from_field_text(field, word);
+                    let df = searcher.doc_freq(&term).unwrap();
+                    assert_eq!(stats.doc_freq(&term).unwrap(), df, "{name} {word}");
+                    seen.insert(df);
+                }
+            }
+        }
+        assert_eq!(
+            stats.total_num_docs().unwrap(),
+            searcher.total_num_docs().unwrap()
+        );
+        // The words' frequencies differ between fields: a cache keyed by the text alone fails.
+        assert!(seen.len() > 5, "{seen:?}");
+    }
+
     #[test]
     fn term_unions_count_as_their_queries() {
         let dir = tempfile::tempdir().expect("temp folder");
@@ -2122,7 +2215,7 @@ mod tests {
             "驾照到期",
             "\"营业执照\" 办理",
         ] {
-            let plan = s.plan(&searcher, &ParsedQuery::parse(q));
+            let plan = s.plan(&Stats::new(&searcher), &ParsedQuery::parse(q));
             // The matches, and the matches of guides only (a filter beside them).
             let guides: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
                 (Occur::Must, plan.matches.box_clone()),
@@ -2136,7 +2229,7 @@ mod tests {
             ]));
             for query in [plan.matches.box_clone(), guides] {
                 let want = s
-                    .run(&searcher, &*query, counter.clone(), false)
+                    .run(&Stats::new(&searcher), &*query, counter.clone(), false)
                     .expect("query pass");
                 let Some(bits) = flatten::Bits::of(&*query) else {
                     continue;
@@ -2216,7 +2309,7 @@ mod tests {
             "居民身份证 换领",
             "公积金提取需要什么材料",
         ] {
-            let mut plan = s.plan(&searcher, &ParsedQuery::parse(q));
+            let mut plan = s.plan(&Stats::new(&searcher), &ParsedQuery::parse(q));
             plan.priors.masks = s.action_masks(&searcher);
             plan.priors.superseded = s.superseded(&searcher);
             plan.priors.facets = s.segment_facets(&searcher);
