@@ -1022,22 +1022,33 @@ fn score_word<'a>(
     Ok(())
 }
 
+/// Documents of a posting block.
+const BLOCK: usize = 128;
+
 /// `acc[doc] +=` the term's BM25 score at each document of `bits` holding it.
 fn add_scores(t: &SegmentTerm, bits: &Bits, acc: &mut [Score]) -> tantivy::Result<()> {
     let (Some(bm25), Some(norms)) = (&t.bm25, &t.fieldnorms) else {
         return Ok(());
     };
     let mut p = t.postings(true)?;
-    let mut add = |d: DocId, f: u32| {
-        if bits.contains(d) {
-            acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
+    // A block's documents in `bits` gathered first without a branch, then scored: testing
+    // each posting's bit and scoring it in one loop mispredicted about every other posting
+    // of a common term.
+    let mut kept = [(0 as DocId, 0u32); BLOCK];
+    let mut add = |ds: &[DocId], fs: Option<&[u32]>| {
+        for (at, chunk) in ds.chunks(BLOCK).enumerate() {
+            let mut n = 0;
+            for (i, &d) in chunk.iter().enumerate() {
+                // tantivy's postings answer 1 where frequencies are not read.
+                kept[n] = (d, fs.map_or(1, |fs| fs[at * BLOCK + i]));
+                n += usize::from(bits.contains(d));
+            }
+            for &(d, f) in &kept[..n] {
+                acc[d as usize] += bm25.score(norms.fieldnorm_id(d), f);
+            }
         }
     };
-    for_each_block(&mut p, Some(bits), |ds, fs| match fs.filter(|_| t.freqs) {
-        Some(fs) => ds.iter().zip(fs).for_each(|(&d, &f)| add(d, f)),
-        // tantivy's postings answer 1 where frequencies are not read.
-        None => ds.iter().for_each(|&d| add(d, 1)),
-    });
+    for_each_block(&mut p, Some(bits), |ds, fs| add(ds, fs.filter(|_| t.freqs)));
     Ok(())
 }
 
