@@ -96,46 +96,42 @@ fn fold_char(c: char, mut push: impl FnMut(char)) {
 
 /// Normalize `input` (see the module docs).
 pub fn normalize(input: &str) -> Normalized {
-    // Pass 1: per-char folding, building (normalized char, original span).
-    let mut stage = String::with_capacity(input.len());
-    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(input.len() / 2);
-    let mut push = |stage: &mut String, c: char, o: usize, l: usize| {
-        stage.push(c);
-        for _ in 0..c.len_utf8() {
-            spans.push((o as u32, (o + l) as u32));
-        }
+    // Pass 1: per-char folding, each normalized byte with the original char it came from.
+    let mut folded = Normalized {
+        text: String::with_capacity(input.len()),
+        start_map: Vec::with_capacity(input.len() + 1),
+        end_map: Vec::with_capacity(input.len() + 1),
     };
     for (o, c) in input.char_indices() {
-        fold_char(c, |n| push(&mut stage, n, o, c.len_utf8()));
+        let (from, to) = (o as u32, (o + c.len_utf8()) as u32);
+        fold_char(c, |n| push_mapped(&mut folded, n, from, to));
     }
-    // Pass 2: traditional → simplified, phrase-aware, keeping the spans.
-    let mut out = Normalized {
-        text: String::with_capacity(stage.len()),
-        start_map: Vec::with_capacity(stage.len() + 1),
-        end_map: Vec::with_capacity(stage.len() + 1),
+    // Pass 2: traditional → simplified, phrase-aware, keeping the spans. Most text has
+    // nothing to convert and keeps pass 1's maps (a snippet is normalized for every hit).
+    let found: Vec<_> = if folded.text.is_ascii() {
+        Vec::new()
+    } else {
+        converter().search(&folded.text).collect()
     };
-    let emit = |out: &mut Normalized, s: &str, from: u32, to: u32| {
-        for c in s.chars() {
-            out.text.push(c);
-            for _ in 0..c.len_utf8() {
-                out.start_map.push(from);
-                out.end_map.push(to);
-            }
-        }
-    };
-    let mut last = 0;
-    let has_non_ascii = !stage.is_ascii();
-    if has_non_ascii {
-        for (s, e, to) in converter().search(&stage) {
-            copy_span(&mut out, &stage, &spans, last, s);
-            let from = spans[s].0;
-            let end = spans[e - 1].1;
-            emit(&mut out, to, from, end);
+    let mut out = if found.is_empty() {
+        folded
+    } else {
+        let mut out = Normalized {
+            text: String::with_capacity(folded.text.len()),
+            start_map: Vec::with_capacity(folded.text.len() + 1),
+            end_map: Vec::with_capacity(folded.text.len() + 1),
+        };
+        let mut last = 0;
+        for (s, e, to) in found {
+            copy_normalized(&mut out, &folded, last, s);
+            let (from, end) = (folded.start_map[s], folded.end_map[e - 1]);
+            to.chars().for_each(|c| push_mapped(&mut out, c, from, end));
             last = e;
         }
-    }
-    copy_span(&mut out, &stage, &spans, last, stage.len());
-    if out.text.contains('第') {
+        copy_normalized(&mut out, &folded, last, folded.text.len());
+        out
+    };
+    if has_cn_article(&out.text) {
         out = arabic_articles(out);
     }
     // Offsets are looked up at a char start (start_map[b]) and at a char end (end_map[b-1]);
@@ -145,10 +141,24 @@ pub fn normalize(input: &str) -> Normalized {
     out
 }
 
-fn copy_span(out: &mut Normalized, stage: &str, spans: &[(u32, u32)], from: usize, to: usize) {
-    out.text.push_str(&stage[from..to]);
-    out.start_map.extend(spans[from..to].iter().map(|s| s.0));
-    out.end_map.extend(spans[from..to].iter().map(|s| s.1));
+/// Append `c`, every byte of it mapped to the original span `from..to`.
+fn push_mapped(out: &mut Normalized, c: char, from: u32, to: u32) {
+    out.text.push(c);
+    for _ in 0..c.len_utf8() {
+        out.start_map.push(from);
+        out.end_map.push(to);
+    }
+}
+
+/// Whether a 第 is followed by a Chinese numeral: only then may [`arabic_articles`] change
+/// anything (a law's text holds many 第, few of them before a numeral in a given snippet).
+fn has_cn_article(text: &str) -> bool {
+    text.match_indices('第').any(|(at, _)| {
+        text[at + '第'.len_utf8()..]
+            .chars()
+            .next()
+            .is_some_and(is_cn_digit)
+    })
 }
 
 /// Chinese numerals a structural reference may use (第十二条, 第一百零三条, 第〇三条).
@@ -361,7 +371,7 @@ pub fn normalize_text(input: &str) -> String {
         last = e;
     }
     out.push_str(&stage[last..]);
-    if out.contains('第') {
+    if has_cn_article(&out) {
         out = arabic_articles_text(&out);
     }
     out
