@@ -149,6 +149,56 @@ pub struct Document {
     pub extra: BTreeMap<String, String>,
 }
 
+/// What a search hit shows of a stored document: read from its stored JSON without the
+/// fields a hit never shows (legal basis, contacts, address, link, audience, tags, extra),
+/// which are skipped unread instead of each copied into a string of its own.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HitDoc {
+    /// [`Document::id`].
+    pub id: String,
+    /// [`Document::path`].
+    pub path: String,
+    /// [`Document::kind`].
+    pub kind: Kind,
+    /// [`Document::title`].
+    pub title: String,
+    /// [`Document::department`].
+    #[serde(default)]
+    pub department: Option<String>,
+    /// [`Document::region`].
+    #[serde(default)]
+    pub region: Option<String>,
+    /// [`Document::code`].
+    #[serde(default)]
+    pub code: Option<String>,
+    /// [`Document::materials`], shown in place of a blank body.
+    #[serde(default)]
+    pub materials: Vec<String>,
+    /// [`Document::time_limit_days`].
+    #[serde(default)]
+    pub time_limit_days: Option<u32>,
+    /// [`Document::updated`].
+    #[serde(default)]
+    pub updated: Option<String>,
+}
+
+impl From<Document> for HitDoc {
+    fn from(d: Document) -> HitDoc {
+        HitDoc {
+            id: d.id,
+            path: d.path,
+            kind: d.kind,
+            title: d.title,
+            department: d.department,
+            region: d.region,
+            code: d.code,
+            materials: d.materials,
+            time_limit_days: d.time_limit_days,
+            updated: d.updated,
+        }
+    }
+}
+
 impl Document {
     /// An empty document of `kind` at `path`.
     pub fn new(path: &str, kind: Kind) -> Document {
@@ -539,9 +589,47 @@ pub(crate) fn strip_html_comments(s: &str) -> String {
     out
 }
 
+/// A document with every field set, for tests of what reads or shows documents.
+#[cfg(test)]
+pub(crate) fn example_document() -> Document {
+    let mut d = Document::new("guides/居民身份证补领.md", Kind::Guide);
+    d.id = "YC0110000102".into();
+    d.title = "居民身份证补领".into();
+    d.body = "# 居民身份证补领\n\n## 办理条件\n\n居民身份证丢失的，应当申请补领。\n\n\
+              - 急需用证的可申请临时身份证\n- 外省户籍可跨省通办\n其他说明。"
+        .into();
+    d.department = Some("云川市公安局".into());
+    d.region = Some("云川市".into());
+    d.code = Some("YC0110000102".into());
+    d.legal_basis = vec!["《中华人民共和国居民身份证法》".into()];
+    d.materials = vec!["居民户口簿".into(), "本人现场采集相片".into()];
+    d.time_limit_days = Some(15);
+    d.statutory_limit_days = Some(60);
+    d.fee = Some("40元".into());
+    d.phone = Some("0871-64110110".into());
+    d.address = Some("户籍所在地派出所".into());
+    d.url = Some("https://zwfw.example.gov.cn/item/YC0110000102?a=1&b=2".into());
+    d.updated = Some("2024-01-10".into());
+    d.audience = vec!["个人".into()];
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hit read from a stored document's JSON holds what the document holds, field by
+    /// field: a field renamed or added to `Document` and not to `HitDoc` fails here.
+    #[test]
+    fn hit_docs_read_stored_documents_as_they_are() {
+        let d = example_document();
+        let json = serde_json::to_string(&d).unwrap();
+        let read: HitDoc = serde_json::from_str(&json).unwrap();
+        let want = HitDoc::from(d);
+        assert_eq!(read, want);
+        assert_eq!(read.materials, ["居民户口簿", "本人现场采集相片"]);
+        assert_eq!(read.updated.as_deref(), Some("2024-01-10"));
+    }
 
     #[test]
     fn strip_invisible_removes_exactly_the_invisible_characters() {

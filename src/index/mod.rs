@@ -419,7 +419,7 @@ impl BanshiIndex {
                 body = Some(range);
             }
         }
-        let doc: crate::corpus::Document = serde_json::from_slice(&bytes[json?]).ok()?;
+        let doc: crate::corpus::HitDoc = serde_json::from_slice(&bytes[json?]).ok()?;
         Some(StoredHit {
             doc,
             body: StoredBody { bytes, range: body },
@@ -445,8 +445,8 @@ impl BanshiIndex {
 
 /// A stored document read for a hit (see [`BanshiIndex::stored_hit`]).
 pub struct StoredHit {
-    /// The document, with an empty body.
-    pub doc: crate::corpus::Document,
+    /// What the hit shows of the document.
+    pub doc: crate::corpus::HitDoc,
     /// Its body.
     pub body: StoredBody,
 }

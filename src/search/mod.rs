@@ -19,7 +19,7 @@ pub mod suggest;
 mod versions;
 
 use crate::analysis::{whole_key, Analyzer};
-use crate::corpus::{Document, Kind};
+use crate::corpus::{Document, HitDoc, Kind};
 use crate::index::{BanshiIndex, StoredHit};
 use crate::schema::names;
 use query::{FieldName, ParsedQuery};
@@ -399,7 +399,7 @@ impl HitRenderer {
                         continue;
                     };
                     let body = std::mem::take(&mut d.body);
-                    self.hit(d, &body, score, &snippets)
+                    self.hit(d.into(), &body, score, &snippets)
                 }
             };
             hit.superseded = seg
@@ -411,7 +411,7 @@ impl HitRenderer {
     }
 
     /// `d`'s hit, its snippet from `body` (its materials when the body is blank).
-    fn hit(&self, d: Document, body: &str, score: f32, snippets: &snippet::Snippets) -> Hit {
+    fn hit(&self, d: HitDoc, body: &str, score: f32, snippets: &snippet::Snippets) -> Hit {
         let a = self.index.analyzer();
         let materials;
         let body_source = if body.trim().is_empty() {

@@ -438,26 +438,7 @@ mod tests {
     }
 
     fn full_doc() -> Document {
-        let mut d = Document::new("guides/居民身份证补领.md", Kind::Guide);
-        d.id = "YC0110000102".into();
-        d.title = "居民身份证补领".into();
-        d.body = "# 居民身份证补领\n\n## 办理条件\n\n居民身份证丢失的，应当申请补领。\n\n\
-                  - 急需用证的可申请临时身份证\n- 外省户籍可跨省通办\n其他说明。"
-            .into();
-        d.department = Some("云川市公安局".into());
-        d.region = Some("云川市".into());
-        d.code = Some("YC0110000102".into());
-        d.legal_basis = vec!["《中华人民共和国居民身份证法》".into()];
-        d.materials = vec!["居民户口簿".into(), "本人现场采集相片".into()];
-        d.time_limit_days = Some(15);
-        d.statutory_limit_days = Some(60);
-        d.fee = Some("40元".into());
-        d.phone = Some("0871-64110110".into());
-        d.address = Some("户籍所在地派出所".into());
-        d.url = Some("https://zwfw.example.gov.cn/item/YC0110000102?a=1&b=2".into());
-        d.updated = Some("2024-01-10".into());
-        d.audience = vec!["个人".into()];
-        d
+        crate::corpus::example_document()
     }
 
     #[test]
