@@ -100,6 +100,36 @@ pub(super) struct Conjunction {
     /// At least this many of `required` instead of all, with each segment's documents that
     /// have them (an all-but-one tier, `at_least::AtLeast::with_candidates`).
     at_least: Option<(usize, Candidates)>,
+    /// Its terms' BM25 weights as the search weighed them already (see [`term_bm25`]).
+    weights: Option<TermWeights>,
+}
+
+/// Single terms' BM25 weights, each computed once per search.
+#[derive(Clone)]
+pub(super) struct TermWeights(pub std::sync::Arc<rustc_hash::FxHashMap<Term, Bm25Weight>>);
+
+impl std::fmt::Debug for TermWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TermWeights({} terms)", self.0.len())
+    }
+}
+
+/// A single term's BM25 weight: `Bm25Weight::for_terms` of the one term without its
+/// explanation (three strings and a list allocated per weight, and cloned per segment, for an
+/// explanation nothing asks for), the same weight and length table to the bit.
+pub(super) fn term_bm25(
+    stats: &dyn tantivy::query::Bm25StatisticsProvider,
+    term: &Term,
+) -> tantivy::Result<Bm25Weight> {
+    let total_num_docs = stats.total_num_docs()?;
+    // As `Bm25Weight::for_terms` averages.
+    let average_fieldnorm =
+        stats.total_num_tokens(term.field())? as Score / total_num_docs as Score;
+    Ok(Bm25Weight::for_one_term_without_explain(
+        stats.doc_freq(term)?,
+        total_num_docs,
+        average_fieldnorm,
+    ))
 }
 
 impl Clone for Conjunction {
@@ -110,6 +140,7 @@ impl Clone for Conjunction {
             excluded: self.excluded.iter().map(|q| q.box_clone()).collect(),
             cut: self.cut.clone(),
             dense: self.dense.clone(),
+            weights: self.weights.clone(),
             at_least: self.at_least.clone(),
         }
     }
@@ -161,6 +192,7 @@ impl Conjunction {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                weights: None,
                 at_least: Some((k, candidates.clone())),
             });
         }
@@ -174,6 +206,7 @@ impl Conjunction {
             excluded: Vec::new(),
             cut: None,
             dense: None,
+            weights: None,
             at_least: None,
         };
         let mut inner = None;
@@ -232,6 +265,30 @@ impl Conjunction {
         self.dense = dense;
         self
     }
+
+    /// Weigh its terms with `weights` where they hold them (see [`term_bm25`]).
+    pub fn with_weights(mut self, weights: TermWeights) -> Conjunction {
+        self.weights = Some(weights);
+        self
+    }
+
+    /// Its single terms: its words' and its cut's bonus terms.
+    pub fn terms(&self) -> impl Iterator<Item = &Term> {
+        let bonus = self
+            .cut
+            .iter()
+            .flat_map(|c| &c.bonus)
+            .filter_map(|(shape, _)| match shape {
+                Some(Shape::Term(term, _)) => Some(term),
+                _ => None,
+            });
+        self.required
+            .iter()
+            .chain(&self.optional)
+            .flatten()
+            .map(|(t, _, _)| t)
+            .chain(bonus)
+    }
 }
 
 impl Query for Conjunction {
@@ -243,6 +300,14 @@ impl Query for Conjunction {
             } => Some(statistics_provider),
             EnableScoring::Disabled { .. } => None,
         };
+        let weight_of = |s: &dyn tantivy::query::Bm25StatisticsProvider, term: &Term| match self
+            .weights
+            .as_ref()
+            .and_then(|w| w.0.get(term))
+        {
+            Some(w) => Ok(w.clone()),
+            None => term_bm25(s, term),
+        };
         let weigh = |words: &[Word]| -> tantivy::Result<Vec<Vec<WeightedTerm>>> {
             words
                 .iter()
@@ -250,9 +315,7 @@ impl Query for Conjunction {
                     w.iter()
                         .map(|(term, boost, freqs)| {
                             let bm25 = match stats {
-                                Some(s) => {
-                                    Some(Bm25Weight::for_terms(s, std::slice::from_ref(term))?)
-                                }
+                                Some(s) => Some(weight_of(s, term)?),
                                 None => None,
                             };
                             Ok(WeightedTerm {
@@ -268,7 +331,7 @@ impl Query for Conjunction {
         };
         let cut = match (&self.cut, stats) {
             (Some(cut), Some(stats)) if self.required.len() >= 2 || cut.one_word => {
-                Some(CutWeight::new(cut, stats)?)
+                Some(CutWeight::new(cut, stats, &|t| weight_of(stats, t))?)
             }
             _ => None,
         };
@@ -328,7 +391,11 @@ enum CutBonus {
 }
 
 impl CutWeight {
-    fn new(cut: &Cut, stats: &dyn tantivy::query::Bm25StatisticsProvider) -> tantivy::Result<Self> {
+    fn new(
+        cut: &Cut,
+        stats: &dyn tantivy::query::Bm25StatisticsProvider,
+        weight_of: &dyn Fn(&Term) -> tantivy::Result<Bm25Weight>,
+    ) -> tantivy::Result<Self> {
         let bonus = cut
             .bonus
             .iter()
@@ -339,7 +406,7 @@ impl CutWeight {
                             term: term.clone(),
                             boost: *boost,
                             freqs: true,
-                            bm25: Some(Bm25Weight::for_terms(stats, std::slice::from_ref(term))?),
+                            bm25: Some(weight_of(term)?),
                         },
                         *bound,
                     ),
@@ -1234,6 +1301,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                weights: None,
                 at_least: None,
             };
             if cut {
@@ -1312,6 +1380,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                weights: None,
                 at_least: None,
             };
             if let Some(one_word) = cut {
@@ -1374,6 +1443,7 @@ mod tests {
                 excluded: Vec::new(),
                 cut: None,
                 dense: None,
+                weights: None,
                 at_least: None,
             };
             if !cut {
@@ -1431,6 +1501,31 @@ mod tests {
     }
 
     /// An index in memory with one text field `f`, and its writer.
+    /// A single term's weight without its explanation scores as tantivy's own weight of
+    /// the term, to the bit, at every length and for the first frequencies, in every field.
+    #[test]
+    fn term_weights_score_as_tantivys() {
+        let (searcher, fields, _, _) = corpus();
+        let mut compared = 0;
+        for f in fields {
+            for w in ["w0", "w3", "w7", "r1", "absent"] {
+                let t = Term::from_field_text(f, w);
+                let ours = term_bm25(&searcher, &t).expect("weight");
+                let theirs =
+                    Bm25Weight::for_terms(&searcher, std::slice::from_ref(&t)).expect("weight");
+                assert_eq!(ours.max_score().to_bits(), theirs.max_score().to_bits());
+                for norm in 0..=255u8 {
+                    for tf in 1..6 {
+                        let (a, b) = (ours.score(norm, tf), theirs.score(norm, tf));
+                        assert_eq!(a.to_bits(), b.to_bits(), "{w} {norm} {tf}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000);
+    }
+
     fn one_text_field() -> (Index, Field, IndexWriter) {
         let mut s = Schema::builder();
         let f = s.add_text_field("f", TEXT);

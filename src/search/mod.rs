@@ -811,7 +811,11 @@ const PHRASE_FIELDS: [(&str, f32); 3] = [
 /// weight, idf × (1 + k1), which the term-frequency factor only approaches. Infinite (never
 /// skip) when the statistics cannot be read.
 fn bm25_bound(stats: &dyn tantivy::query::Bm25StatisticsProvider, terms: &[Term]) -> f32 {
-    tantivy::query::Bm25Weight::for_terms(stats, terms).map_or(f32::INFINITY, |w| w.max_score())
+    let weight = match terms {
+        [term] => conjunction::term_bm25(stats, term),
+        _ => tantivy::query::Bm25Weight::for_terms(stats, terms),
+    };
+    weight.map_or(f32::INFINITY, |w| w.max_score())
 }
 
 /// One search's BM25 statistics, each read from the index once. A question's terms are
@@ -823,6 +827,8 @@ struct Stats<'a> {
     searcher: &'a tantivy::Searcher,
     doc_freq: RefCell<FxHashMap<Term, u64>>,
     tokens: RefCell<FxHashMap<Field, u64>>,
+    /// Single terms' weights (a length table each, computed from the statistics).
+    weights: RefCell<FxHashMap<Term, tantivy::query::Bm25Weight>>,
 }
 
 impl<'a> Stats<'a> {
@@ -831,7 +837,42 @@ impl<'a> Stats<'a> {
             searcher,
             doc_freq: Default::default(),
             tokens: Default::default(),
+            weights: Default::default(),
         }
+    }
+
+    /// `term`'s BM25 weight (see [`conjunction::term_bm25`]), computed once.
+    fn term_weight(&self, term: &Term) -> tantivy::Result<tantivy::query::Bm25Weight> {
+        if let Some(w) = self.weights.borrow().get(term) {
+            return Ok(w.clone());
+        }
+        let w = conjunction::term_bm25(self, term)?;
+        self.weights.borrow_mut().insert(term.clone(), w.clone());
+        Ok(w)
+    }
+
+    /// The most a BM25 clause over `terms` scores anywhere (see [`bm25_bound`]).
+    fn bound(&self, terms: &[Term]) -> f32 {
+        match terms {
+            [term] => self
+                .term_weight(term)
+                .map_or(f32::INFINITY, |w| w.max_score()),
+            _ => bm25_bound(self, terms),
+        }
+    }
+
+    /// The weights of `terms` for a conjunction to run with.
+    fn weights_of<'t>(
+        &self,
+        terms: impl Iterator<Item = &'t Term>,
+    ) -> tantivy::Result<conjunction::TermWeights> {
+        let mut out = FxHashMap::default();
+        for t in terms {
+            if !out.contains_key(t) {
+                out.insert(t.clone(), self.term_weight(t)?);
+            }
+        }
+        Ok(conjunction::TermWeights(Arc::new(out)))
     }
 
     /// Scoring with these statistics (the same figures as the searcher's own).
@@ -969,11 +1010,16 @@ impl Searcher {
         };
         let mut query = flatten::flatten(query);
         if let Some(c) = conjunction::Conjunction::read(&*query) {
-            let c = c.with_dense(self.dense(searcher));
-            query = Box::new(match cut {
-                Some(cut) => c.with_cut(cut),
-                None => c,
-            });
+            let mut c = c.with_dense(self.dense(searcher));
+            if let Some(cut) = cut {
+                c = c.with_cut(cut);
+            }
+            // Weighed as the plan's bounds and the earlier tiers weighed them.
+            if collector.requires_scoring() {
+                let weights = stats.weights_of(c.terms())?;
+                c = c.with_weights(weights);
+            }
+            query = Box::new(c);
         }
         // tantivy's `Searcher::search`, segment by segment.
         let weight: Arc<dyn tantivy::query::Weight> = Arc::from(query.weight(scoring)?);
@@ -1687,7 +1733,7 @@ impl Searcher {
                 let (query, t) = self.field_word(name, word, w * weight);
                 ranked::Bonus {
                     query,
-                    bound: w * weight * bm25_bound(stats, std::slice::from_ref(&t)),
+                    bound: w * weight * stats.bound(std::slice::from_ref(&t)),
                     shape: Some(ranked::Shape::Term(t, w * weight)),
                 }
             })
@@ -1711,7 +1757,7 @@ impl Searcher {
                 let (query, terms) = self.field_phrase(n, words, slop, w * weight);
                 ranked::Bonus {
                     query,
-                    bound: w * weight * bm25_bound(stats, &terms),
+                    bound: w * weight * stats.bound(&terms),
                     shape: Some(ranked::Shape::Phrase(terms, w * weight)),
                 }
             })
