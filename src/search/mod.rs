@@ -1009,17 +1009,31 @@ impl Searcher {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let mut query = flatten::flatten(query);
-        if let Some(c) = conjunction::Conjunction::read(&*query) {
-            let mut c = c.with_dense(self.dense(searcher));
-            if let Some(cut) = cut {
-                c = c.with_cut(cut);
-            }
-            // Weighed as the plan's bounds and the earlier tiers weighed them.
-            if collector.requires_scoring() {
+        let scores = collector.requires_scoring();
+        // The search's dense terms, and the weights the plan's bounds and the earlier tiers
+        // weighed.
+        let prepare = |c: conjunction::Conjunction| -> tantivy::Result<conjunction::Conjunction> {
+            let c = c.with_dense(self.dense(searcher));
+            Ok(if scores {
                 let weights = stats.weights_of(c.terms())?;
-                c = c.with_weights(weights);
+                c.with_weights(weights)
+            } else {
+                c
+            })
+        };
+        if let Some(c) = conjunction::Conjunction::read(&*query) {
+            query = Box::new(prepare(match cut {
+                Some(cut) => c.with_cut(cut),
+                None => c,
+            })?);
+        } else if let Some(cut) = cut.filter(|_| scores) {
+            // A union holding a conjunction (an any-word tier with an unknown compound's
+            // parts): that conjunction runs here, under the cut.
+            let bound = |t: &Term| stats.bound(std::slice::from_ref(t));
+            let inner = conjunction::with_inner_cut(&*query, &cut, &bound, &prepare)?;
+            if let Some(q) = inner {
+                query = q;
             }
-            query = Box::new(c);
         }
         // tantivy's `Searcher::search`, segment by segment.
         let weight: Arc<dyn tantivy::query::Weight> = Arc::from(query.weight(scoring)?);
