@@ -106,6 +106,9 @@ pub(super) struct Conjunction {
     at_least: Option<(usize, Candidates)>,
     /// Its terms' BM25 weights as the search weighed them already (see [`term_bm25`]).
     weights: Option<TermWeights>,
+    /// Per segment, its documents (deleted ones too), when the search knows them already:
+    /// an all-words tier's, from the words' bits that the tier check read.
+    known: Option<Candidates>,
 }
 
 /// Single terms' BM25 weights, each computed once per search.
@@ -145,6 +148,7 @@ impl Clone for Conjunction {
             cut: self.cut.clone(),
             dense: self.dense.clone(),
             weights: self.weights.clone(),
+            known: self.known.clone(),
             at_least: self.at_least.clone(),
         }
     }
@@ -197,6 +201,7 @@ impl Conjunction {
                 cut: None,
                 dense: None,
                 weights: None,
+                known: None,
                 at_least: Some((k, candidates.clone())),
             });
         }
@@ -211,6 +216,7 @@ impl Conjunction {
             cut: None,
             dense: None,
             weights: None,
+            known: None,
             at_least: None,
         };
         let mut inner = None;
@@ -267,6 +273,13 @@ impl Conjunction {
     /// Match dense terms from their kept bits (see [`super::dense`]), when given.
     pub fn with_dense(mut self, dense: Option<DenseCache>) -> Conjunction {
         self.dense = dense;
+        self
+    }
+
+    /// Take `known` (per segment: exactly the documents holding every required word, deleted
+    /// ones too) as its documents instead of gathering them from the words' postings.
+    pub fn with_known(mut self, known: Candidates) -> Conjunction {
+        self.known = Some(known);
         self
     }
 
@@ -469,6 +482,7 @@ impl Query for Conjunction {
                 .map(|q| q.weight(scoring))
                 .collect::<tantivy::Result<_>>()?,
             dense: self.dense.clone(),
+            known: self.known.clone(),
         }))
     }
 
@@ -816,6 +830,8 @@ struct ConjunctionWeight {
     optional: Vec<Vec<WeightedTerm>>,
     excluded: Vec<Box<dyn Weight>>,
     dense: Option<DenseCache>,
+    /// See [`Conjunction::known`].
+    known: Option<Candidates>,
 }
 
 /// A term's postings in one segment, with what scores them there.
@@ -1064,11 +1080,18 @@ impl ConjunctionWeight {
         };
         let mut all = Bits::new(max_doc);
         let mut word = Bits::new(max_doc);
-        if let Some(bits) = at_least {
+        // The documents known: at least k words' (above), or every word's.
+        let known = match (at_least, &self.known) {
+            (Some(bits), _) => Some(bits),
+            (None, Some(k)) => k.get(&reader.segment_id()).cloned(),
+            (None, None) => None,
+        };
+        let gather = known.is_none();
+        if let Some(bits) = known {
             all.words.iter_mut().zip(bits).for_each(|(a, b)| *a = b);
         }
         for (i, (_, terms)) in required.iter().enumerate() {
-            if self.at_least.is_some() {
+            if !gather {
                 break;
             }
             if i == 0 {
@@ -1425,6 +1448,7 @@ mod tests {
                 cut: None,
                 dense: None,
                 weights: None,
+                known: None,
                 at_least: None,
             };
             if cut {
@@ -1504,6 +1528,7 @@ mod tests {
                 cut: None,
                 dense: None,
                 weights: None,
+                known: None,
                 at_least: None,
             };
             if let Some(one_word) = cut {
@@ -1567,6 +1592,7 @@ mod tests {
                 cut: None,
                 dense: None,
                 weights: None,
+                known: None,
                 at_least: None,
             };
             if !cut {
@@ -1652,6 +1678,65 @@ mod tests {
         assert!(with_inner_cut(&*both, &cut, &bound, &Ok)
             .expect("rewrite")
             .is_none());
+    }
+
+    /// A conjunction given its documents (the words' bits a search read already) matches and
+    /// scores exactly as one gathering them, with and without a cut and an exclusion; given
+    /// fewer documents, it matches fewer (it reads nothing else).
+    #[test]
+    fn known_documents_stand_in_for_the_words() {
+        let (searcher, fields, _, _) = corpus();
+        let words = [
+            word(&fields, &[("w0", 1.0), ("r1", 2.0)]),
+            word(&fields, &[("w1", 1.0)]),
+            word(&fields, &[("w2", 0.5), ("r2", 1.0)]),
+        ];
+        let not_w6 = BoostedTerm::filter(Term::from_field_text(fields[2], "w6"));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            words.iter().map(|w| (Occur::Must, w.box_clone())).collect();
+        clauses.push((Occur::MustNot, Box::new(not_w6)));
+        let query = flatten::flatten(&BooleanQuery::new(clauses));
+        // Each word's documents as the tier check reads them, then every word's.
+        let known = |drop: Option<DocAddress>| -> Candidates {
+            let per_segment = searcher
+                .segment_readers()
+                .iter()
+                .enumerate()
+                .map(|(ord, seg)| {
+                    let bits: Vec<Vec<u64>> = words
+                        .iter()
+                        .map(|w| {
+                            let b = flatten::Bits::of(&**w).expect("terms");
+                            b.read_segment(seg, None).expect("bits")
+                        })
+                        .collect();
+                    let mut all = at_least::bits_with(&bits, bits.len()).expect("all words");
+                    if let Some(d) = drop.filter(|d| d.segment_ord as usize == ord) {
+                        all[d.doc_id as usize / 64] &= !(1 << (d.doc_id % 64));
+                    }
+                    (seg.segment_id(), all)
+                })
+                .collect();
+            std::sync::Arc::new(per_segment)
+        };
+        let c = Conjunction::read(&*query).expect("a conjunction of words");
+        let want = all_scored(&searcher, &c);
+        assert!(want.len() > 100, "{} documents", want.len());
+        assert_eq!(
+            all_scored(&searcher, &c.clone().with_known(known(None))),
+            want
+        );
+        let fewer = all_scored(&searcher, &c.clone().with_known(known(Some(want[0].0))));
+        assert_eq!(fewer, want[1..]);
+        for (limit, offset) in [(10, 0), (5, 20)] {
+            let ranked = plain_ranked(limit, offset);
+            let cut = plain_cut(limit + offset, false);
+            let page = searcher
+                .search(&c.clone().with_cut(cut.clone()), &ranked)
+                .expect("search");
+            let with_known = c.clone().with_cut(cut).with_known(known(None));
+            assert_eq!(searcher.search(&with_known, &ranked).expect("search"), page);
+        }
     }
 
     /// A cut of the page's `n` documents, without priors or bonuses, looking at any segment.

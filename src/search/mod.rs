@@ -990,7 +990,7 @@ impl Searcher {
         collector: C,
         few: bool,
     ) -> tantivy::Result<C::Fruit> {
-        self.run_cut(stats, query, collector, few, None)
+        self.run_cut(stats, query, collector, few, None, None)
     }
 
     /// [`Self::run`], a conjunction ruling out documents that cannot reach the page by `cut`.
@@ -1001,6 +1001,7 @@ impl Searcher {
         collector: C,
         few: bool,
         cut: Option<conjunction::Cut>,
+        known: Option<at_least::Candidates>,
     ) -> tantivy::Result<C::Fruit> {
         let searcher = stats.searcher;
         let scoring = if collector.requires_scoring() {
@@ -1021,7 +1022,10 @@ impl Searcher {
                 c
             })
         };
-        if let Some(c) = conjunction::Conjunction::read(&*query) {
+        if let Some(mut c) = conjunction::Conjunction::read(&*query) {
+            if let Some(known) = known {
+                c = c.with_known(known);
+            }
             query = Box::new(prepare(match cut {
                 Some(cut) => c.with_cut(cut),
                 None => c,
@@ -1416,7 +1420,10 @@ impl Searcher {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Must, tier.query.box_clone())];
             // The all-but-one tier visits only the documents the words' bits say have
-            // enough of them (see `at_least::AtLeast::with_candidates`).
+            // enough of them (see `at_least::AtLeast::with_candidates`); an all-words tier
+            // that is nothing but its words takes its documents from those bits too (see
+            // `conjunction::Conjunction::with_known`) instead of reading its words again.
+            let mut known = None;
             if let (Some(Some(bits)), Some(k)) = (&word_bits, tier.need) {
                 let candidates = |k: usize| {
                     let per_segment = searcher
@@ -1431,6 +1438,8 @@ impl Searcher {
                     if let Some(q) = at_least::with_candidates(&*tier.query, candidates) {
                         clauses[0].1 = q;
                     }
+                } else if filters.is_empty() && plan.common.is_empty() {
+                    known = candidates(k);
                 }
             }
             if !previous.is_empty() {
@@ -1471,7 +1480,7 @@ impl Searcher {
             let count =
                 if plan.tiers_cover && last && offset == 0 && hits_addr.len() as u64 == total {
                     let (top, fruit) =
-                        self.run_cut(stats, &*q, ranked.with(counter.clone()), few, cut)?;
+                        self.run_cut(stats, &*q, ranked.with(counter.clone()), few, cut, known)?;
                     let earlier: Vec<DocAddress> = hits_addr.iter().map(|(_, a)| *a).collect();
                     let earlier = counter.count_docs(searcher, &earlier)?;
                     let count = fruit.0 as usize;
@@ -1479,12 +1488,19 @@ impl Searcher {
                     hits_addr.extend(top);
                     count
                 } else if last {
-                    let (top, count) = self.run_cut(stats, &*q, ranked.with(Count), few, cut)?;
+                    let (top, count) =
+                        self.run_cut(stats, &*q, ranked.with(Count), few, cut, known)?;
                     hits_addr.extend(top);
                     count
                 } else {
-                    let (top, docs) =
-                        self.run_cut(stats, &*q, ranked.with(docs::DocsCollector), few, cut)?;
+                    let (top, docs) = self.run_cut(
+                        stats,
+                        &*q,
+                        ranked.with(docs::DocsCollector),
+                        few,
+                        cut,
+                        known,
+                    )?;
                     hits_addr.extend(top);
                     let count = docs.len() as usize;
                     previous = previous.union(docs);
