@@ -184,33 +184,10 @@ pub(super) struct Cut {
 }
 
 impl Conjunction {
-    /// `query` as a conjunction of two or more words, when it is one: a boolean query (no
-    /// minimum of `Should` clauses) whose `Must` clauses are each a union of boosted terms,
-    /// whose `Should` clauses (ranking only) are too, beside any `MustNot` clauses. A single
-    /// `Must` clause of that shape beside `MustNot` clauses is looked into (tantivy scores
-    /// an intersection of one as that one).
-    pub fn read(query: &dyn Query) -> Option<Conjunction> {
-        if let Some((words, k, candidates)) = at_least::AtLeast::candidates_of(query) {
-            return Some(Conjunction {
-                required: words
-                    .iter()
-                    .map(|w| flatten::boosted_terms(&**w))
-                    .collect::<Option<_>>()?,
-                optional: Vec::new(),
-                excluded: Vec::new(),
-                cut: None,
-                dense: None,
-                weights: None,
-                known: None,
-                at_least: Some((k, candidates.clone())),
-            });
-        }
-        let b = query.downcast_ref::<BooleanQuery>()?;
-        if b.get_minimum_number_should_match() != 0 {
-            return None;
-        }
-        let mut c = Conjunction {
-            required: Vec::new(),
+    /// Every word of `required`, nothing else beside them yet.
+    fn of(required: Vec<Word>) -> Conjunction {
+        Conjunction {
+            required,
             optional: Vec::new(),
             excluded: Vec::new(),
             cut: None,
@@ -218,7 +195,30 @@ impl Conjunction {
             weights: None,
             known: None,
             at_least: None,
-        };
+        }
+    }
+
+    /// `query` as a conjunction of two or more words, when it is one: a boolean query (no
+    /// minimum of `Should` clauses) whose `Must` clauses are each a union of boosted terms,
+    /// whose `Should` clauses (ranking only) are too, beside any `MustNot` clauses. A single
+    /// `Must` clause of that shape beside `MustNot` clauses is looked into (tantivy scores
+    /// an intersection of one as that one).
+    pub fn read(query: &dyn Query) -> Option<Conjunction> {
+        if let Some((words, k, candidates)) = at_least::AtLeast::candidates_of(query) {
+            let required = words
+                .iter()
+                .map(|w| flatten::boosted_terms(&**w))
+                .collect::<Option<_>>()?;
+            return Some(Conjunction {
+                at_least: Some((k, candidates.clone())),
+                ..Conjunction::of(required)
+            });
+        }
+        let b = query.downcast_ref::<BooleanQuery>()?;
+        if b.get_minimum_number_should_match() != 0 {
+            return None;
+        }
+        let mut c = Conjunction::of(Vec::new());
         let mut inner = None;
         for (occur, q) in b.clauses() {
             match occur {
@@ -330,6 +330,7 @@ pub(super) fn with_inner_cut(
     /// requiring only it), and those exclusions.
     struct Inner<'q> {
         query: &'q dyn Query,
+        conjunction: Conjunction,
         matches_all: bool,
         excluded: Vec<&'q dyn Query>,
     }
@@ -342,9 +343,10 @@ pub(super) fn with_inner_cut(
         inner: &mut Vec<Inner<'q>>,
     ) -> bool {
         if let Some(b) = q.downcast_ref::<BooleanQuery>() {
-            if Conjunction::read(q).is_some_and(|c| c.required.len() >= 2) {
+            if let Some(conjunction) = Conjunction::read(q).filter(|c| c.required.len() >= 2) {
                 inner.push(Inner {
                     query: q,
+                    conjunction,
                     matches_all,
                     excluded: excluded.to_vec(),
                 });
@@ -404,15 +406,15 @@ pub(super) fn with_inner_cut(
         return Ok(None);
     }
     // Its documents' scores set the cut's threshold: each must be a match of the query.
-    let [Inner {
-        query: conj,
-        matches_all: true,
-        excluded,
-    }] = &inner[..]
+    let Ok(
+        [Inner {
+            query: conj,
+            conjunction: mut c,
+            matches_all: true,
+            excluded,
+        }],
+    ) = <[Inner; 1]>::try_from(inner)
     else {
-        return Ok(None);
-    };
-    let Some(mut c) = Conjunction::read(*conj) else {
         return Ok(None);
     };
     c.excluded.extend(excluded.iter().map(|q| q.box_clone()));
@@ -424,7 +426,7 @@ pub(super) fn with_inner_cut(
             .map(|(b, t, boost)| (Some(Shape::Term(t, boost)), b)),
     );
     let c = prepare(c.with_cut(cut))?;
-    Ok(Some(replace(query, *conj, &c)))
+    Ok(Some(replace(query, conj, &c)))
 }
 
 impl Query for Conjunction {
@@ -1441,16 +1443,10 @@ mod tests {
         let priors = crate::search::Priors::for_query("", &[]);
         let scoring = EnableScoring::enabled_from_searcher(&searcher);
         let page = |limit: usize, offset: usize, cut: bool, with_bonus: bool| {
-            let mut q = Conjunction {
-                required: vec![vec![(term("a"), 1.0, true)], vec![(term("b"), 1.0, true)]],
-                optional: Vec::new(),
-                excluded: Vec::new(),
-                cut: None,
-                dense: None,
-                weights: None,
-                known: None,
-                at_least: None,
-            };
+            let mut q = Conjunction::of(vec![
+                vec![(term("a"), 1.0, true)],
+                vec![(term("b"), 1.0, true)],
+            ]);
             if cut {
                 q = q.with_cut(Cut {
                     n: limit + offset,
@@ -1517,20 +1513,11 @@ mod tests {
         let searcher = index.reader().expect("reader").searcher();
         let term = |t: &str| Term::from_field_text(f, t);
         let page = |limit: usize, offset: usize, cut: Option<bool>| {
-            let mut q = Conjunction {
-                required: vec![vec![
-                    (term("c"), 1.0, true),
-                    (term("m"), 8.0, true),
-                    (term("r"), 1.0, true),
-                ]],
-                optional: Vec::new(),
-                excluded: Vec::new(),
-                cut: None,
-                dense: None,
-                weights: None,
-                known: None,
-                at_least: None,
-            };
+            let mut q = Conjunction::of(vec![vec![
+                (term("c"), 1.0, true),
+                (term("m"), 8.0, true),
+                (term("r"), 1.0, true),
+            ]]);
             if let Some(one_word) = cut {
                 q = q.with_cut(plain_cut(limit + offset, one_word));
             }
@@ -1582,19 +1569,10 @@ mod tests {
         let term = |t: &str| Term::from_field_text(f, t);
         let (limit, offset) = (10, 0);
         let query = |cut: bool| {
-            let q = Conjunction {
-                required: vec![
-                    vec![(term("a"), 1.0, true), (term("r"), 5.0, true)],
-                    vec![(term("b"), 1.0, true)],
-                ],
-                optional: Vec::new(),
-                excluded: Vec::new(),
-                cut: None,
-                dense: None,
-                weights: None,
-                known: None,
-                at_least: None,
-            };
+            let q = Conjunction::of(vec![
+                vec![(term("a"), 1.0, true), (term("r"), 5.0, true)],
+                vec![(term("b"), 1.0, true)],
+            ]);
             if !cut {
                 return q;
             }
