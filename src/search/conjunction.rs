@@ -398,7 +398,23 @@ pub(super) fn with_inner_cut(
             None => q.box_clone(),
         }
     }
-    if query.downcast_ref::<BooleanQuery>().is_none() {
+    /// Whether a query below the root (exclusions aside) requires two clauses or more: a
+    /// flat union of terms, the common any-word tier, has none and is not walked.
+    fn nests(q: &dyn Query, root: bool) -> bool {
+        let Some(b) = q.downcast_ref::<BooleanQuery>() else {
+            return false;
+        };
+        let musts = b
+            .clauses()
+            .iter()
+            .filter(|(o, _)| *o == Occur::Must)
+            .count();
+        (!root && musts >= 2)
+            || b.clauses()
+                .iter()
+                .any(|(o, c)| *o != Occur::MustNot && nests(&**c, false))
+    }
+    if !nests(query, true) {
         return Ok(None);
     }
     let (mut terms, mut inner) = (Vec::new(), Vec::new());
