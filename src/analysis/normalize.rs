@@ -34,6 +34,15 @@ impl Normalized {
         }
     }
 
+    /// Empty, with room for `bytes` bytes of text and their maps (and the end's entry).
+    fn with_capacity(bytes: usize) -> Normalized {
+        Normalized {
+            text: String::with_capacity(bytes),
+            start_map: Vec::with_capacity(bytes + 1),
+            end_map: Vec::with_capacity(bytes + 1),
+        }
+    }
+
     /// Original byte offset of the char that starts at normalized offset `b` (`b` itself
     /// without offset maps).
     pub fn original_start(&self, b: usize) -> usize {
@@ -97,11 +106,7 @@ fn fold_char(c: char, mut push: impl FnMut(char)) {
 /// Normalize `input` (see the module docs).
 pub fn normalize(input: &str) -> Normalized {
     // Pass 1: per-char folding, each normalized byte with the original char it came from.
-    let mut folded = Normalized {
-        text: String::with_capacity(input.len()),
-        start_map: Vec::with_capacity(input.len() + 1),
-        end_map: Vec::with_capacity(input.len() + 1),
-    };
+    let mut folded = Normalized::with_capacity(input.len());
     for (o, c) in input.char_indices() {
         let (from, to) = (o as u32, (o + c.len_utf8()) as u32);
         fold_char(c, |n| push_mapped(&mut folded, n, from, to));
@@ -116,11 +121,7 @@ pub fn normalize(input: &str) -> Normalized {
     let mut out = if found.is_empty() {
         folded
     } else {
-        let mut out = Normalized {
-            text: String::with_capacity(folded.text.len()),
-            start_map: Vec::with_capacity(folded.text.len() + 1),
-            end_map: Vec::with_capacity(folded.text.len() + 1),
-        };
+        let mut out = Normalized::with_capacity(folded.text.len());
         let mut last = 0;
         for (s, e, to) in found {
             copy_normalized(&mut out, &folded, last, s);
@@ -277,11 +278,7 @@ pub fn cn_numeral(n: u64) -> Option<String> {
 /// queries both pass here, so 第十二条 and 第12条 are the same words to the index.
 fn arabic_articles(n: Normalized) -> Normalized {
     let chars: Vec<(usize, char)> = n.text.char_indices().collect();
-    let mut out = Normalized {
-        text: String::with_capacity(n.text.len()),
-        start_map: Vec::with_capacity(n.start_map.len()),
-        end_map: Vec::with_capacity(n.end_map.len()),
-    };
+    let mut out = Normalized::with_capacity(n.text.len());
     let mut i = 0;
     let mut copied = 0; // bytes of n.text already in out
     while i < chars.len() {
