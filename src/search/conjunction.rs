@@ -37,6 +37,7 @@
 use super::at_least::{self, Candidates};
 use super::dense::{set_all, DenseCache};
 use super::ranked::Shape;
+use super::terms::{self, TermInfos};
 use super::{flatten, Priors};
 use std::sync::atomic::{AtomicU32, Ordering};
 use tantivy::fieldnorm::FieldNormReader;
@@ -109,6 +110,8 @@ pub(super) struct Conjunction {
     /// Per segment, its documents (deleted ones too), when the search knows them already:
     /// an all-words tier's, from the words' bits that the tier check read.
     known: Option<Candidates>,
+    /// Its terms' entries per segment as the search read them (see [`super::terms`]).
+    infos: Option<TermInfos>,
 }
 
 /// Single terms' BM25 weights, each computed once per search.
@@ -150,6 +153,7 @@ impl Clone for Conjunction {
             weights: self.weights.clone(),
             known: self.known.clone(),
             at_least: self.at_least.clone(),
+            infos: self.infos.clone(),
         }
     }
 }
@@ -195,6 +199,7 @@ impl Conjunction {
             weights: None,
             known: None,
             at_least: None,
+            infos: None,
         }
     }
 
@@ -285,6 +290,12 @@ impl Conjunction {
     /// ones too) as its documents instead of gathering them from the words' postings.
     pub fn with_known(mut self, known: Candidates) -> Conjunction {
         self.known = Some(known);
+        self
+    }
+
+    /// Look its terms up through `infos` (see [`super::terms`]).
+    pub fn with_infos(mut self, infos: TermInfos) -> Conjunction {
+        self.infos = Some(infos);
         self
     }
 
@@ -506,6 +517,7 @@ impl Query for Conjunction {
                 .collect::<tantivy::Result<_>>()?,
             dense: self.dense.clone(),
             known: self.known.clone(),
+            infos: self.infos.clone(),
         }))
     }
 
@@ -607,6 +619,7 @@ impl CutWeight {
         all: &Bits,
         docs: &[DocId],
         acc: &mut [Score],
+        infos: Option<&TermInfos>,
     ) -> tantivy::Result<Option<Vec<usize>>> {
         if self.n == 0 || docs.len() <= self.n.max(self.min_docs) {
             return Ok(None);
@@ -636,7 +649,7 @@ impl CutWeight {
             match b {
                 CutBonus::Other(bound) => anywhere += bound,
                 CutBonus::Term(t, bound) => {
-                    let (_, terms) = segment_word(reader, std::slice::from_ref(t), 1.0)?;
+                    let (_, terms) = segment_word(reader, std::slice::from_ref(t), 1.0, infos)?;
                     match terms.into_iter().next() {
                         None => {}
                         Some(term) if rare(term.info.doc_freq) => reads.push(Read::Term(term)),
@@ -646,10 +659,9 @@ impl CutWeight {
                 CutBonus::Phrase(terms, bm25, bound) => {
                     let mut found = Vec::with_capacity(terms.len());
                     for term in terms {
-                        let inverted = reader.inverted_index(term.field())?;
-                        match inverted.get_term_info(term)? {
-                            Some(info) => found.push((inverted, info)),
-                            None => break,
+                        match terms::lookup(infos, reader, term)? {
+                            (inverted, Some(info)) => found.push((inverted, info)),
+                            (_, None) => break,
                         }
                     }
                     if found.len() < terms.len() {
@@ -855,6 +867,8 @@ struct ConjunctionWeight {
     dense: Option<DenseCache>,
     /// See [`Conjunction::known`].
     known: Option<Candidates>,
+    /// See [`Conjunction::infos`].
+    infos: Option<TermInfos>,
 }
 
 /// A term's postings in one segment, with what scores them there.
@@ -887,13 +901,13 @@ fn segment_word(
     reader: &SegmentReader,
     word: &[WeightedTerm],
     boost: Score,
+    infos: Option<&TermInfos>,
 ) -> tantivy::Result<(u64, Vec<SegmentTerm>)> {
     let mut cost = 0u64;
     let mut terms = Vec::with_capacity(word.len());
     for w in word {
         let field = w.term.field();
-        let inverted = reader.inverted_index(field)?;
-        let Some(info) = inverted.get_term_info(&w.term)? else {
+        let (inverted, Some(info)) = terms::lookup(infos, reader, &w.term)? else {
             continue;
         };
         cost += u64::from(info.doc_freq);
@@ -1040,7 +1054,7 @@ impl ConjunctionWeight {
         let max_doc = reader.max_doc();
         let mut required = Vec::with_capacity(self.required.len());
         for w in &self.required {
-            let (cost, terms) = segment_word(reader, w, boost)?;
+            let (cost, terms) = segment_word(reader, w, boost, self.infos.as_ref())?;
             if terms.is_empty() && self.at_least.is_none() {
                 return Ok(Default::default());
             }
@@ -1160,7 +1174,7 @@ impl ConjunctionWeight {
 
         let mut optional = Vec::with_capacity(self.optional.len());
         for w in &self.optional {
-            optional.push(segment_word(reader, w, boost)?.1);
+            optional.push(segment_word(reader, w, boost, self.infos.as_ref())?.1);
         }
 
         // The scores, summed as tantivy sums them. A word's scores by document: a kept
@@ -1176,7 +1190,7 @@ impl ConjunctionWeight {
                         .map(|(_, t)| t.as_slice())
                         .chain(optional.iter().map(Vec::as_slice))
                         .collect();
-                    cut.open(reader, &words, &all, &docs, &mut acc)?
+                    cut.open(reader, &words, &all, &docs, &mut acc, self.infos.as_ref())?
                 }
                 None => None,
             };
@@ -1706,7 +1720,7 @@ mod tests {
                         .iter()
                         .map(|w| {
                             let b = flatten::Bits::of(&**w).expect("terms");
-                            b.read_segment(seg, None).expect("bits")
+                            b.read_segment(seg, None, None).expect("bits")
                         })
                         .collect();
                     let mut all = at_least::bits_with(&bits, bits.len()).expect("all words");

@@ -386,10 +386,11 @@ impl FacetCounts {
         segment: &SegmentReader,
         query: &flatten::Bits,
         dense: Option<&DenseTerms>,
+        infos: Option<&super::terms::TermInfos>,
     ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         // A bit per document, set without tantivy's `BitSet`, which counts as it sets (a
         // dependency from one document to the next).
-        let bits = query.read_segment(segment, dense)?;
+        let bits = query.read_segment(segment, dense, infos)?;
         self.count_matched(ord, segment, bits)
     }
 

@@ -16,6 +16,7 @@ pub mod query;
 mod ranked;
 pub mod snippet;
 pub mod suggest;
+mod terms;
 mod versions;
 
 use crate::analysis::{whole_key, Analyzer};
@@ -825,6 +826,8 @@ fn bm25_bound(stats: &dyn tantivy::query::Bm25StatisticsProvider, terms: &[Term]
 /// weights of one tier took 90 µs, as long as planning it.
 struct Stats<'a> {
     searcher: &'a tantivy::Searcher,
+    /// Its terms' entries per segment, read once (see [`terms`]).
+    infos: terms::TermInfos,
     doc_freq: RefCell<FxHashMap<Term, u64>>,
     tokens: RefCell<FxHashMap<Field, u64>>,
     /// Single terms' weights (a length table each, computed from the statistics).
@@ -835,6 +838,7 @@ impl<'a> Stats<'a> {
     fn new(searcher: &'a tantivy::Searcher) -> Stats<'a> {
         Stats {
             searcher,
+            infos: terms::TermInfos::new(searcher),
             doc_freq: Default::default(),
             tokens: Default::default(),
             weights: Default::default(),
@@ -899,7 +903,16 @@ impl tantivy::query::Bm25StatisticsProvider for Stats<'_> {
         if let Some(&n) = self.doc_freq.borrow().get(term) {
             return Ok(n);
         }
-        let n = self.searcher.doc_freq(term)?;
+        // As `tantivy::Searcher::doc_freq` sums it, each segment's entry kept for the passes
+        // that read the term's postings there.
+        let mut n = 0;
+        for seg in self.searcher.segment_readers() {
+            n += self
+                .infos
+                .get(seg, term)?
+                .1
+                .map_or(0, |i| u64::from(i.doc_freq));
+        }
         self.doc_freq.borrow_mut().insert(term.clone(), n);
         Ok(n)
     }
@@ -1014,7 +1027,9 @@ impl Searcher {
         // The search's dense terms, and the weights the plan's bounds and the earlier tiers
         // weighed.
         let prepare = |c: conjunction::Conjunction| -> tantivy::Result<conjunction::Conjunction> {
-            let c = c.with_dense(self.dense(searcher));
+            let c = c
+                .with_dense(self.dense(searcher))
+                .with_infos(stats.infos.clone());
             Ok(if scores {
                 let weights = stats.weights_of(c.terms())?;
                 c.with_weights(weights)
@@ -1101,12 +1116,13 @@ impl Searcher {
             return self.run(stats, query, counter, false);
         };
         let (bits, c, dense) = (Arc::new(bits), counter.clone(), dense.clone());
+        let infos = stats.infos.clone();
         let fruits = self.map_segments(
             stats.searcher,
             false,
             Arc::new(move |ord, seg| {
                 let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
-                c.count_bits_of(ord, seg, &bits, kept.map(|k| &**k))
+                c.count_bits_of(ord, seg, &bits, kept.map(|k| &**k), Some(&infos))
             }),
         )?;
         counter.merge_fruits(fruits)
@@ -1117,7 +1133,7 @@ impl Searcher {
     /// it runs (see [`Tier::need`]); `None` when a word is not built of terms.
     fn word_bits(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &Stats,
         words: &[Box<dyn Query>],
         dense: &Option<dense::DenseCache>,
     ) -> tantivy::Result<Option<WordBits>> {
@@ -1128,15 +1144,15 @@ impl Searcher {
         else {
             return Ok(None);
         };
-        let (words, dense) = (Arc::new(words), dense.clone());
+        let (words, dense, infos) = (Arc::new(words), dense.clone(), stats.infos.clone());
         let per_segment = self.map_segments(
-            searcher,
+            stats.searcher,
             false,
             Arc::new(move |_, seg| {
                 let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
                 words
                     .iter()
-                    .map(|w| w.read_segment(seg, kept.map(|k| &**k)))
+                    .map(|w| w.read_segment(seg, kept.map(|k| &**k), Some(&infos)))
                     .collect::<tantivy::Result<Vec<_>>>()
             }),
         )?;
@@ -1407,7 +1423,7 @@ impl Searcher {
                     && plan.words.len() >= MIN_WORDS_CHECKED
                     && self.prune.is_some()
                 {
-                    word_bits = Some(self.word_bits(searcher, &plan.words, &dense)?);
+                    word_bits = Some(self.word_bits(stats, &plan.words, &dense)?);
                 }
                 if let Some(Some(bits)) = &word_bits {
                     if !bits.iter().any(|seg| at_least::any_with(seg, at_least)) {
@@ -1531,6 +1547,7 @@ impl Searcher {
             (Some(fruit), _) => fruit,
             (None, Some((words, rest))) => {
                 let (c, dense, rest) = (counter.clone(), dense.clone(), Arc::new(rest));
+                let infos = stats.infos.clone();
                 let fruits = self.map_segments(
                     searcher,
                     false,
@@ -1541,7 +1558,7 @@ impl Searcher {
                             bits.iter_mut().zip(w).for_each(|(a, b)| *a |= b);
                         }
                         for r in rest.iter() {
-                            let own = r.read_segment(seg, kept.map(|k| &**k))?;
+                            let own = r.read_segment(seg, kept.map(|k| &**k), Some(&infos))?;
                             bits.iter_mut().zip(&own).for_each(|(a, b)| *a |= b);
                         }
                         c.count_matched(ord, seg, bits)
@@ -2319,7 +2336,7 @@ mod tests {
                         .zip(searcher.segment_readers())
                         .map(|(ord, seg)| {
                             let dense = kept.map(|k| &k[ord as usize]);
-                            counter.count_bits_of(ord, seg, &bits, dense)
+                            counter.count_bits_of(ord, seg, &bits, dense, None)
                         })
                         .collect::<tantivy::Result<Vec<_>>>()
                         .expect("bits pass");
