@@ -8,7 +8,8 @@
 //! (decoding four string columns and normalizing every title: ~0.1 s at 100k documents) is
 //! done once per segment, which is immutable, and kept: each segment's dated documents become
 //! `(doc, group id, date)` triples with group ids shared across segments. After a commit only
-//! the new (small) segment is decoded, and the flags come from one pass over integers.
+//! the new (small) segment is decoded, and the flags come from two passes over integers (dates
+//! as ranks).
 //!
 //! A group is the ids of its four strings, interned once per distinct column value: keying
 //! groups by one joined `String` per distinct (kind, title, department, region), as at first,
@@ -87,9 +88,9 @@ impl Versions {
             .filter_map(|seg| Some((seg, self.segments.get(&seg.segment_id())?)))
             .collect();
         // Dates compared as ranks among the live segments' distinct dates (a binary search
-        // per segment's distinct date): the two passes below then compare integers. Comparing the date strings themselves
-        // made every commit's flags cost ~75 ms at 1M documents, on the watcher's path to
-        // a save being searchable.
+        // per segment's distinct date): the two passes below then compare integers.
+        // Comparing the date strings themselves made every commit's flags cost ~75 ms at 1M
+        // documents, on the watcher's path to a save being searchable.
         let mut all: Vec<&str> = segments
             .iter()
             .flat_map(|(_, v)| v.dates.iter().map(String::as_str))
