@@ -37,7 +37,7 @@
 use super::at_least::{self, Candidates};
 use super::dense::{set_all, DenseCache};
 use super::ranked::Shape;
-use super::terms::{self, TermInfos};
+use super::terms::TermInfos;
 use super::{flatten, Priors};
 use std::sync::atomic::{AtomicU32, Ordering};
 use tantivy::fieldnorm::FieldNormReader;
@@ -111,7 +111,7 @@ pub(super) struct Conjunction {
     /// an all-words tier's, from the words' bits that the tier check read.
     known: Option<Candidates>,
     /// Its terms' entries per segment as the search read them (see [`super::terms`]).
-    infos: Option<TermInfos>,
+    infos: TermInfos,
 }
 
 /// Single terms' BM25 weights, each computed once per search.
@@ -199,16 +199,15 @@ impl Conjunction {
             weights: None,
             known: None,
             at_least: None,
-            infos: None,
+            infos: TermInfos::default(),
         }
     }
 
     /// `query` as a conjunction of words (two or more, or one beside optional words or
-    /// exclusions), when it is one: a boolean query (no
-    /// minimum of `Should` clauses) whose `Must` clauses are each a union of boosted terms,
-    /// whose `Should` clauses (ranking only) are too, beside any `MustNot` clauses. A single
-    /// `Must` clause of that shape beside `MustNot` clauses is looked into (tantivy scores
-    /// an intersection of one as that one).
+    /// exclusions), when it is one: a boolean query (no minimum of `Should` clauses) whose
+    /// `Must` clauses are each a union of boosted terms, whose `Should` clauses (ranking only)
+    /// are too, beside any `MustNot` clauses. A single `Must` clause of that shape beside
+    /// `MustNot` clauses is looked into (tantivy scores an intersection of one as that one).
     pub fn read(query: &dyn Query) -> Option<Conjunction> {
         if let Some((words, k, candidates)) = at_least::AtLeast::candidates_of(query) {
             let required = words
@@ -295,7 +294,7 @@ impl Conjunction {
 
     /// Look its terms up through `infos` (see [`super::terms`]).
     pub fn with_infos(mut self, infos: TermInfos) -> Conjunction {
-        self.infos = Some(infos);
+        self.infos = infos;
         self
     }
 
@@ -619,7 +618,7 @@ impl CutWeight {
         all: &Bits,
         docs: &[DocId],
         acc: &mut [Score],
-        infos: Option<&TermInfos>,
+        infos: &TermInfos,
     ) -> tantivy::Result<Option<Vec<usize>>> {
         if self.n == 0 || docs.len() <= self.n.max(self.min_docs) {
             return Ok(None);
@@ -659,7 +658,7 @@ impl CutWeight {
                 CutBonus::Phrase(terms, bm25, bound) => {
                     let mut found = Vec::with_capacity(terms.len());
                     for term in terms {
-                        match terms::lookup(infos, reader, term)? {
+                        match infos.get(reader, term)? {
                             (inverted, Some(info)) => found.push((inverted, info)),
                             (_, None) => break,
                         }
@@ -868,7 +867,7 @@ struct ConjunctionWeight {
     /// See [`Conjunction::known`].
     known: Option<Candidates>,
     /// See [`Conjunction::infos`].
-    infos: Option<TermInfos>,
+    infos: TermInfos,
 }
 
 /// A term's postings in one segment, with what scores them there.
@@ -901,13 +900,13 @@ fn segment_word(
     reader: &SegmentReader,
     word: &[WeightedTerm],
     boost: Score,
-    infos: Option<&TermInfos>,
+    infos: &TermInfos,
 ) -> tantivy::Result<(u64, Vec<SegmentTerm>)> {
     let mut cost = 0u64;
     let mut terms = Vec::with_capacity(word.len());
     for w in word {
         let field = w.term.field();
-        let (inverted, Some(info)) = terms::lookup(infos, reader, &w.term)? else {
+        let (inverted, Some(info)) = infos.get(reader, &w.term)? else {
             continue;
         };
         cost += u64::from(info.doc_freq);
@@ -1054,7 +1053,7 @@ impl ConjunctionWeight {
         let max_doc = reader.max_doc();
         let mut required = Vec::with_capacity(self.required.len());
         for w in &self.required {
-            let (cost, terms) = segment_word(reader, w, boost, self.infos.as_ref())?;
+            let (cost, terms) = segment_word(reader, w, boost, &self.infos)?;
             if terms.is_empty() && self.at_least.is_none() {
                 return Ok(Default::default());
             }
@@ -1174,7 +1173,7 @@ impl ConjunctionWeight {
 
         let mut optional = Vec::with_capacity(self.optional.len());
         for w in &self.optional {
-            optional.push(segment_word(reader, w, boost, self.infos.as_ref())?.1);
+            optional.push(segment_word(reader, w, boost, &self.infos)?.1);
         }
 
         // The scores, summed as tantivy sums them. A word's scores by document: a kept
@@ -1190,7 +1189,7 @@ impl ConjunctionWeight {
                         .map(|(_, t)| t.as_slice())
                         .chain(optional.iter().map(Vec::as_slice))
                         .collect();
-                    cut.open(reader, &words, &all, &docs, &mut acc, self.infos.as_ref())?
+                    cut.open(reader, &words, &all, &docs, &mut acc, &self.infos)?
                 }
                 None => None,
             };
@@ -1720,7 +1719,8 @@ mod tests {
                         .iter()
                         .map(|w| {
                             let b = flatten::Bits::of(&**w).expect("terms");
-                            b.read_segment(seg, None, None).expect("bits")
+                            b.read_segment(seg, None, &TermInfos::default())
+                                .expect("bits")
                         })
                         .collect();
                     let mut all = at_least::bits_with(&bits, bits.len()).expect("all words");

@@ -386,7 +386,7 @@ impl FacetCounts {
         segment: &SegmentReader,
         query: &flatten::Bits,
         dense: Option<&DenseTerms>,
-        infos: Option<&super::terms::TermInfos>,
+        infos: &super::terms::TermInfos,
     ) -> tantivy::Result<<FacetCountsSegment as SegmentCollector>::Fruit> {
         // A bit per document, set without tantivy's `BitSet`, which counts as it sets (a
         // dependency from one document to the next).

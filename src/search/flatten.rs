@@ -227,18 +227,18 @@ impl Bits {
 
     /// The documents in `segment` as bits (a word per 64 documents, deleted ones included),
     /// dense terms from `dense` (see `dense`), the others decoded; terms looked up through
-    /// `infos` when given.
+    /// `infos`.
     pub(super) fn read_segment(
         &self,
         segment: &tantivy::SegmentReader,
         dense: Option<&super::dense::DenseTerms>,
-        infos: Option<&super::terms::TermInfos>,
+        infos: &super::terms::TermInfos,
     ) -> tantivy::Result<Vec<u64>> {
         let max_doc = segment.max_doc();
         self.read(
             (max_doc as usize).div_ceil(64),
             &mut |term: &Term, bits: &mut [u64]| {
-                let (inverted, info) = super::terms::lookup(infos, segment, term)?;
+                let (inverted, info) = infos.get(segment, term)?;
                 if let Some(info) = info {
                     super::dense::set_term(dense, &inverted, term, &info, max_doc, bits)?;
                 }

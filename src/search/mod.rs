@@ -1122,7 +1122,7 @@ impl Searcher {
             false,
             Arc::new(move |ord, seg| {
                 let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
-                c.count_bits_of(ord, seg, &bits, kept.map(|k| &**k), Some(&infos))
+                c.count_bits_of(ord, seg, &bits, kept.map(|k| &**k), &infos)
             }),
         )?;
         counter.merge_fruits(fruits)
@@ -1152,7 +1152,7 @@ impl Searcher {
                 let kept = dense.as_ref().and_then(|d| d.get(&seg.segment_id()));
                 words
                     .iter()
-                    .map(|w| w.read_segment(seg, kept.map(|k| &**k), Some(&infos)))
+                    .map(|w| w.read_segment(seg, kept.map(|k| &**k), &infos))
                     .collect::<tantivy::Result<Vec<_>>>()
             }),
         )?;
@@ -1558,7 +1558,7 @@ impl Searcher {
                             bits.iter_mut().zip(w).for_each(|(a, b)| *a |= b);
                         }
                         for r in rest.iter() {
-                            let own = r.read_segment(seg, kept.map(|k| &**k), Some(&infos))?;
+                            let own = r.read_segment(seg, kept.map(|k| &**k), &infos)?;
                             bits.iter_mut().zip(&own).for_each(|(a, b)| *a |= b);
                         }
                         c.count_matched(ord, seg, bits)
@@ -2336,7 +2336,7 @@ mod tests {
                         .zip(searcher.segment_readers())
                         .map(|(ord, seg)| {
                             let dense = kept.map(|k| &k[ord as usize]);
-                            counter.count_bits_of(ord, seg, &bits, dense, None)
+                            counter.count_bits_of(ord, seg, &bits, dense, &Default::default())
                         })
                         .collect::<tantivy::Result<Vec<_>>>()
                         .expect("bits pass");

@@ -16,7 +16,8 @@ use tantivy::{SegmentReader, Term};
 
 /// Per segment of one searcher snapshot: its inverted indexes and its terms' entries, as
 /// read so far. Cheap to clone (shared); each segment has its own lock, so the segment
-/// pool's threads, each on its own segment, never wait for each other.
+/// pool's threads, each on its own segment, never wait for each other. The default knows no
+/// segment: it looks every term up in place (tests, passes outside a search).
 #[derive(Clone, Default)]
 pub(super) struct TermInfos(Arc<FxHashMap<SegmentId, Mutex<Segment>>>);
 
@@ -52,7 +53,9 @@ impl TermInfos {
         term: &Term,
     ) -> tantivy::Result<(Arc<InvertedIndexReader>, Option<TermInfo>)> {
         let Some(segment) = self.0.get(&reader.segment_id()) else {
-            return read(reader, term);
+            let inverted = reader.inverted_index(term.field())?;
+            let info = inverted.get_term_info(term)?;
+            return Ok((inverted, info));
         };
         let mut seg = segment.lock().unwrap_or_else(|e| e.into_inner());
         let inverted = match seg.inverted.get(&term.field()) {
@@ -70,28 +73,6 @@ impl TermInfos {
         seg.infos.insert(term.clone(), info.clone());
         Ok((inverted, info))
     }
-}
-
-/// `term`'s inverted index and entry in `reader`'s segment, through `infos` when given.
-pub(super) fn lookup(
-    infos: Option<&TermInfos>,
-    reader: &SegmentReader,
-    term: &Term,
-) -> tantivy::Result<(Arc<InvertedIndexReader>, Option<TermInfo>)> {
-    match infos {
-        Some(infos) => infos.get(reader, term),
-        None => read(reader, term),
-    }
-}
-
-/// `term`'s inverted index and entry in `reader`'s segment, read from tantivy.
-fn read(
-    reader: &SegmentReader,
-    term: &Term,
-) -> tantivy::Result<(Arc<InvertedIndexReader>, Option<TermInfo>)> {
-    let inverted = reader.inverted_index(term.field())?;
-    let info = inverted.get_term_info(term)?;
-    Ok((inverted, info))
 }
 
 #[cfg(test)]
@@ -155,6 +136,7 @@ mod tests {
             infos.get(new, &v).expect("lookup").1.map(|i| i.doc_freq),
             Some(1)
         );
-        assert!(lookup(None, new, &v).expect("lookup").1.is_some());
+        let in_place = TermInfos::default().get(new, &v).expect("lookup");
+        assert_eq!(in_place.1.map(|i| i.doc_freq), Some(1));
     }
 }
