@@ -367,11 +367,7 @@ pub(super) fn with_inner_cut(
                 });
                 return true;
             }
-            let musts = b
-                .clauses()
-                .iter()
-                .filter(|(o, _)| *o == Occur::Must)
-                .count();
+            let musts = musts(b);
             let mut below = excluded.to_vec();
             below.extend(
                 b.clauses()
@@ -413,18 +409,20 @@ pub(super) fn with_inner_cut(
             None => q.box_clone(),
         }
     }
+    /// How many clauses `b` requires.
+    fn musts(b: &BooleanQuery) -> usize {
+        b.clauses()
+            .iter()
+            .filter(|(o, _)| *o == Occur::Must)
+            .count()
+    }
     /// Whether a query below the root (exclusions aside) requires two clauses or more: a
     /// flat union of terms, the common any-word tier, has none and is not walked.
     fn nests(q: &dyn Query, root: bool) -> bool {
         let Some(b) = q.downcast_ref::<BooleanQuery>() else {
             return false;
         };
-        let musts = b
-            .clauses()
-            .iter()
-            .filter(|(o, _)| *o == Occur::Must)
-            .count();
-        (!root && musts >= 2)
+        (!root && musts(b) >= 2)
             || b.clauses()
                 .iter()
                 .any(|(o, c)| *o != Occur::MustNot && nests(&**c, false))
