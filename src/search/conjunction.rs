@@ -1392,7 +1392,7 @@ impl Scorer for Scored {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::search::flatten::{flatten, BoostedTerm};
     use tantivy::collector::{Count, TopDocs};
@@ -1807,7 +1807,7 @@ mod tests {
     }
 
     /// A seeded generator of numbers below its argument (a linear congruential generator).
-    fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    pub(in crate::search) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
         move |n| {
             seed = seed
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -1821,7 +1821,7 @@ mod tests {
     /// segment. The first segment is larger
     /// than a tantivy union's window (which orders the words differently, see
     /// `ConjunctionWeight::matches`).
-    fn corpus() -> (tantivy::Searcher, [Field; 3], Field, Field) {
+    pub(in crate::search) fn corpus() -> (tantivy::Searcher, [Field; 3], Field, Field) {
         let mut s = Schema::builder();
         let fields = [
             s.add_text_field("a", TEXT),
@@ -1863,7 +1863,7 @@ mod tests {
     }
 
     /// A word as the plan builds one: its terms in every field, boosted, then its synonyms'.
-    fn word(fields: &[Field; 3], words: &[(&str, Score)]) -> Box<dyn Query> {
+    pub(in crate::search) fn word(fields: &[Field; 3], words: &[(&str, Score)]) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (w, weight) in words {
             for (f, boost) in fields.iter().zip([4.0, 1.5, 1.0]) {
@@ -1875,7 +1875,10 @@ mod tests {
     }
 
     /// Every matching document with its score's bits, in document order.
-    fn all_scored(searcher: &tantivy::Searcher, q: &dyn Query) -> Vec<(DocAddress, u32)> {
+    pub(in crate::search) fn all_scored(
+        searcher: &tantivy::Searcher,
+        q: &dyn Query,
+    ) -> Vec<(DocAddress, u32)> {
         let n = searcher.search(q, &Count).expect("count");
         let top = TopDocs::with_limit(n.max(1)).order_by_score();
         let mut v: Vec<(DocAddress, u32)> = searcher

@@ -18,6 +18,7 @@ pub mod snippet;
 pub mod suggest;
 mod terms;
 mod versions;
+mod within;
 
 use crate::analysis::{whole_key, Analyzer};
 use crate::corpus::{Document, HitDoc, Kind};
@@ -1006,7 +1007,10 @@ impl Searcher {
         self.run_cut(stats, query, collector, few, None, None)
     }
 
-    /// [`Self::run`], a conjunction ruling out documents that cannot reach the page by `cut`.
+    /// [`Self::run`], a conjunction ruling out documents that cannot reach the page by `cut`;
+    /// `known`, the documents holding every word of an all-words tier (a superset of its
+    /// matches), given to its conjunction or, for a tier tantivy runs, to its terms (see
+    /// [`within`]).
     fn run_cut<C: Collector + 'static>(
         &self,
         stats: &Stats,
@@ -1045,6 +1049,10 @@ impl Searcher {
                 Some(cut) => c.with_cut(cut),
                 None => c,
             })?);
+        } else if let Some(known) = known {
+            // An all-words tier of nested words (an unknown compound's parts): tantivy's, its
+            // terms read at the documents holding every word.
+            query = within::within(&*query, &known);
         } else if let Some(cut) = cut.filter(|_| scores) {
             // A union holding a conjunction (an any-word tier with an unknown compound's
             // parts): that conjunction runs here, under the cut.
