@@ -400,6 +400,17 @@ impl Syncer {
         if let Some(u) = &d.updated {
             doc.add_text(f.updated, u);
         }
+        let group = crate::schema::version_group(
+            d.kind.as_str(),
+            &d.title,
+            d.department.as_deref().unwrap_or(""),
+            d.region.as_deref().unwrap_or(""),
+            d.updated.as_deref().unwrap_or(""),
+        );
+        if let Some(g) = group {
+            doc.add_u64(f.version_group, g);
+        }
+        doc.add_u64(f.title_actions, crate::schema::title_actions(&d.title));
         // The body goes in its own stored field (see `Fields::body_raw`), the rest as JSON.
         let body = std::mem::take(&mut d.body);
         doc.add_text(

@@ -23,7 +23,7 @@ mod within;
 use crate::analysis::{whole_key, Analyzer};
 use crate::corpus::{Document, HitDoc, Kind};
 use crate::index::{BanshiIndex, StoredHit};
-use crate::schema::names;
+use crate::schema::{names, ACTIONS};
 use query::{FieldName, ParsedQuery};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -617,11 +617,6 @@ struct Priors {
     /// Decoded facet columns per segment, for the kinds (see `Searcher::segment_facets`).
     facets: facet::FacetCache,
 }
-
-/// Action words that turn an item into a different item (营业执照 → 营业执照变更).
-const ACTIONS: [&str; 10] = [
-    "变更", "注销", "补领", "补办", "换领", "换证", "补证", "延续", "撤销", "迁移",
-];
 
 impl Priors {
     fn for_query(norm: &str, words: &[String]) -> Priors {
@@ -1219,30 +1214,12 @@ impl Searcher {
         searcher: &tantivy::Searcher,
     ) -> Arc<HashMap<tantivy::index::SegmentId, Arc<Vec<u16>>>> {
         per_segment(&self.title_actions, searcher, |seg| {
+            // Derived when indexed (see `schema::title_actions`); a u16 per document here,
+            // read for every match.
             let mut masks = vec![0u16; seg.max_doc() as usize];
-            if let Ok(Some(col)) = seg.fast_fields().str(names::TITLE_EXACT) {
-                // Per distinct title (ord), then per document. The dictionary is read
-                // as one stream: `ord_to_str` per ord decompresses a whole block for each
-                // title, which took 1.5-1.9 s for the first query on 100k documents.
-                let mut by_ord = vec![0u16; col.num_terms()];
-                if let Ok(mut titles) = col.dictionary().stream() {
-                    while titles.advance() {
-                        let title = String::from_utf8_lossy(titles.key());
-                        let mut m = 0u16;
-                        for (i, a) in ACTIONS.iter().enumerate() {
-                            if title.contains(a) {
-                                m |= 1 << i;
-                            }
-                        }
-                        if let Some(slot) = by_ord.get_mut(titles.term_ord() as usize) {
-                            *slot = m;
-                        }
-                    }
-                }
+            if let Ok(col) = seg.fast_fields().u64(names::TITLE_ACTIONS) {
                 for (doc, slot) in masks.iter_mut().enumerate() {
-                    if let Some(ord) = col.term_ords(doc as u32).next() {
-                        *slot = by_ord.get(ord as usize).copied().unwrap_or(0);
-                    }
+                    *slot = col.first(doc as u32).unwrap_or(0) as u16;
                 }
             }
             masks

@@ -4,16 +4,13 @@
 //! normalized), department and region, all but those with the latest date are superseded.
 //! Documents without a date are never marked.
 //!
-//! Versions span segments, so the flags change whenever any segment does. What is expensive
-//! (decoding four string columns and normalizing every title: ~0.1 s at 100k documents) is
-//! done once per segment, which is immutable, and kept: each segment's dated documents become
+//! Versions span segments, so the flags change whenever any segment does. A document's group
+//! is derived when it is indexed (`schema::version_group`, a column: deriving it here from
+//! four string columns, normalizing every title, cost ~0.4 s of a 1M-document start-up). Each
+//! segment, which is immutable, is read once and kept: its dated documents become
 //! `(doc, group id, date)` triples with group ids shared across segments. After a commit only
-//! the new (small) segment is decoded, and the flags come from two passes over integers (dates
+//! the new (small) segment is read, and the flags come from two passes over integers (dates
 //! as ranks).
-//!
-//! A group is the ids of its four strings, interned once per distinct column value: keying
-//! groups by one joined `String` per distinct (kind, title, department, region), as at first,
-//! cost 0.3 s of the start-up at 100k documents.
 
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
@@ -22,8 +19,7 @@ use std::sync::Arc;
 use tantivy::index::SegmentId;
 use tantivy::DocId;
 
-use super::{column_map, column_terms};
-use crate::analysis::whole_key;
+use super::column_terms;
 use crate::schema::names;
 
 /// The segments of a searcher and how many deletions each has.
@@ -44,11 +40,8 @@ struct SegmentVersions {
 /// The per-segment state kept between commits, and the flags of the last set of segments.
 #[derive(Default)]
 pub(crate) struct Versions {
-    /// Interned strings (kinds, title keys, departments, regions) → id: a segment's column
-    /// values are looked up once per distinct value, not once per document.
-    strings: FxHashMap<String, u32>,
-    /// Group key (the ids of kind, title key, department, region) → group id.
-    groups: FxHashMap<[u32; 4], u32>,
+    /// Group key (`schema::version_group`) → group id.
+    groups: FxHashMap<u64, u32>,
     segments: HashMap<SegmentId, SegmentVersions>,
     last: Option<(SegmentsKey, SegmentFlags)>,
 }
@@ -72,13 +65,12 @@ impl Versions {
         // the live ones, so the map stays proportional to the index.
         let entries: usize = self.segments.values().map(|s| s.docs.len()).sum();
         if self.groups.len() > 2 * entries + 4096 {
-            self.strings.clear();
             self.groups.clear();
             self.segments.clear();
         }
         for seg in searcher.segment_readers() {
             if !self.segments.contains_key(&seg.segment_id()) {
-                let v = segment_versions(seg, &mut self.strings, &mut self.groups);
+                let v = segment_versions(seg, &mut self.groups);
                 self.segments.insert(seg.segment_id(), v);
             }
         }
@@ -137,72 +129,33 @@ impl Versions {
     }
 }
 
-/// Decode one segment's dated documents, giving new strings and groups the next ids.
+/// Read one segment's dated documents, giving new groups the next ids.
 fn segment_versions(
     seg: &tantivy::SegmentReader,
-    strings: &mut FxHashMap<String, u32>,
-    groups: &mut FxHashMap<[u32; 4], u32>,
+    groups: &mut FxHashMap<u64, u32>,
 ) -> SegmentVersions {
     let mut out = SegmentVersions {
         docs: Vec::new(),
         dates: Vec::new(),
     };
-    let column = |name: &str| seg.fast_fields().str(name).ok().flatten();
-    let (Some(updated), Some(title)) = (column(names::UPDATED), column(names::TITLE_EXACT)) else {
+    let (Ok(Some(updated)), Ok(group)) = (
+        seg.fast_fields().str(names::UPDATED),
+        seg.fast_fields().u64(names::VERSION_GROUP),
+    ) else {
         return out;
     };
-    let dates = column_terms(&updated);
-    // Per column, segment ordinal → interned id; `u32::MAX`: a title without a key.
-    let mut intern = |key: &str| match strings.get(key) {
-        Some(&id) => id,
-        None => {
-            let id = strings.len() as u32;
-            strings.insert(key.to_owned(), id);
-            id
-        }
-    };
-    let title_ids: Vec<u32> = column_map(&title, |t| match whole_key(t) {
-        k if k.is_empty() => u32::MAX,
-        k => intern(&k),
-    });
-    let group_columns = [names::KIND, names::DEPARTMENT, names::REGION].map(|name| {
-        let col = column(name)?;
-        let ids: Vec<u32> = column_map(&col, &mut intern);
-        Some((col, ids))
-    });
-    // A document's id in a column: that of its first value; that of "" when it has none.
-    let none = intern("");
-    let id = |c: &Option<(tantivy::columnar::StrColumn, Vec<u32>)>, doc: DocId| {
-        c.as_ref()
-            .and_then(|(col, ids)| ids.get(col.term_ords(doc).next()? as usize))
-            .copied()
-            .unwrap_or(none)
-    };
     for doc in 0..seg.max_doc() {
-        let Some(date) = updated.term_ords(doc).next().map(|o| o as u32) else {
+        // Documents without a date or a title key have no group (see `schema::version_group`).
+        let Some(key) = group.first(doc) else {
             continue;
         };
-        if dates.get(date as usize).is_none_or(|d| d.is_empty()) {
-            continue;
-        }
-        let Some(&title) = title
-            .term_ords(doc)
-            .next()
-            .and_then(|t| title_ids.get(t as usize))
-            .filter(|&&t| t != u32::MAX)
-        else {
+        let Some(date) = updated.term_ords(doc).next() else {
             continue;
         };
-        let key = [
-            id(&group_columns[0], doc),
-            title,
-            id(&group_columns[1], doc),
-            id(&group_columns[2], doc),
-        ];
         let next = groups.len() as u32;
         let group = *groups.entry(key).or_insert(next);
-        out.docs.push((doc, group, date));
+        out.docs.push((doc, group, date as u32));
     }
-    out.dates = dates;
+    out.dates = column_terms(&updated);
     out
 }
