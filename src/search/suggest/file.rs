@@ -13,7 +13,7 @@
 //! reader checks every index against the array it points into, so even a file that passes the
 //! checksum cannot make a lookup go out of bounds.
 
-use super::{Entry, Origin, Reading, Suggester, Syl, LETTERS};
+use super::{Entry, Origin, Reading, Suggester, Syl, Texts, LETTERS};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::io::Read;
@@ -86,9 +86,9 @@ pub fn save(s: &Suggester, key: &Key, dir: &Path) -> Result<(), FileError> {
     w.0.extend_from_slice(&FORMAT.to_le_bytes());
     w.0.extend_from_slice(key);
 
-    w.strs(s.entries.iter().map(|e| e.title.as_str()));
-    w.strs(s.entries.iter().map(|e| e.kind.as_str()));
-    w.strs(s.entries.iter().map(|e| e.path.as_str()));
+    w.strs(s.titles.iter());
+    w.strs(s.kinds.iter());
+    w.strs(s.paths.iter());
     w.strs(s.entries.iter().map(|e| e.norm.as_str()));
     // Sorted by character, so that equal suggesters write equal files.
     let mut chars: Vec<(&char, &Vec<u32>)> = s.char_entries.iter().collect();
@@ -224,26 +224,15 @@ fn parse(mut from: impl Read, len: u64, key: &Key) -> Result<Suggester, FileErro
         crc,
         buf: vec![0; CHUNK],
     };
-    let titles = r.strs()?;
-    let kinds = r.strs()?;
-    let paths = r.strs()?;
+    let titles = r.texts()?;
+    let kinds = r.texts()?;
+    let paths = r.texts()?;
     let norms = r.strs()?;
     let n = titles.len();
     if kinds.len() != n || paths.len() != n || norms.len() != n {
         return Err(FileError::Damaged("entry columns differ in length"));
     }
-    let entries: Vec<Entry> = titles
-        .into_iter()
-        .zip(kinds)
-        .zip(paths)
-        .zip(norms)
-        .map(|(((title, kind), path), norm)| Entry {
-            title,
-            kind,
-            path,
-            norm,
-        })
-        .collect();
+    let entries: Vec<Entry> = norms.into_iter().map(|norm| Entry { norm }).collect();
     let chars = r.u32s()?;
     let char_lists = r.lists()?;
     if chars.len() != char_lists.len() {
@@ -346,6 +335,9 @@ fn parse(mut from: impl Read, len: u64, key: &Key) -> Result<Suggester, FileErro
     for e in entries {
         s.push_entry(e);
     }
+    s.titles = titles;
+    s.kinds = kinds;
+    s.paths = paths;
     for list in postings.iter().chain(&pair_postings) {
         within(list, s.syls.len())?;
     }
@@ -490,6 +482,13 @@ impl<R: Read> Reader<R> {
     }
     fn u64s(&mut self) -> Result<Vec<u64>, FileError> {
         self.numbers(u64::from_le_bytes)
+    }
+    /// A column of strings as stored: one buffer and the end of each.
+    fn texts(&mut self) -> Result<Texts, FileError> {
+        let ends = self.u32s()?;
+        let all = self.bytes()?;
+        let all = String::from_utf8(all).map_err(|_| FileError::Damaged("not UTF-8"))?;
+        Texts::from_parts(all, ends).ok_or(FileError::Damaged("string out of range"))
     }
     fn strs(&mut self) -> Result<Vec<String>, FileError> {
         let ends = self.u32s()?;
