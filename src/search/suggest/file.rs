@@ -491,21 +491,8 @@ impl<R: Read> Reader<R> {
         Texts::from_parts(all, ends).ok_or(FileError::Damaged("string out of range"))
     }
     fn strs(&mut self) -> Result<Vec<String>, FileError> {
-        let ends = self.u32s()?;
-        let all = self.bytes()?;
-        let all = String::from_utf8(all).map_err(|_| FileError::Damaged("not UTF-8"))?;
-        let mut out = Vec::with_capacity(ends.len());
-        let mut start = 0;
-        for end in ends {
-            let s = all
-                .get(start..end as usize)
-                .ok_or(FileError::Damaged("string out of range"))?;
-            out.push(s.to_string());
-            start = end as usize;
-        }
-        Ok(out)
+        Ok(self.texts()?.iter().map(str::to_string).collect())
     }
-    /// Lists as their lengths and then all their items, each list read into its own `Vec`.
     fn lists(&mut self) -> Result<Vec<Vec<u32>>, FileError> {
         let lens = self.u32s()?;
         let total = self.len(4)? / 4;
